@@ -1,0 +1,129 @@
+# its-log: `make` builds build/itslog, `make run` starts a local instance, `make test` runs
+# every test. Each of them installs the Debian packages it needs first (scripts/install-deps.sh).
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PORT     ?= 8080
+CXX      ?= g++
+FUZZ_CXX ?= clang++
+FUZZ_SECONDS ?= 10
+
+PKGS     := fcgi simdjson yaml-cpp sqlite3 libcurl libcrypto
+WARN     := -Wall -Wextra -Werror -Wshadow
+CXXSTD   := -std=c++20
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+GTEST_LIBS = $(shell pkg-config --libs gtest gmock 2>/dev/null) -lpthread
+
+LIB_SRCS  := $(shell find src -name '*.cc' ! -name main.cc | sort)
+UNIT_SRCS := $(shell find tests/unit tests/lib -name '*.cc' 2>/dev/null | sort)
+FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.cc)
+FMT_FILES := $(shell find src tests -name '*.cc' -o -name '*.h' | sort)
+
+REL_DIR  := $(BUILD)/release
+ASAN_DIR := $(BUILD)/asan
+FUZZ_DIR := $(BUILD)/fuzz
+
+REL_FLAGS  := $(CXXSTD) $(WARN) -O2 -g -DNDEBUG -Isrc
+ASAN_FLAGS := $(CXXSTD) $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined -Isrc -Itests
+FUZZ_FLAGS := $(CXXSTD) $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Isrc
+
+REL_OBJS  := $(LIB_SRCS:%.cc=$(REL_DIR)/%.o)
+ASAN_OBJS := $(LIB_SRCS:%.cc=$(ASAN_DIR)/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.cc=$(ASAN_DIR)/%.o)
+FUZZ_OBJS := $(LIB_SRCS:%.cc=$(FUZZ_DIR)/%.o)
+FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.cc=$(FUZZ_DIR)/bin/%)
+
+.PHONY: all deps build run test unit fuzz-smoke fuzz integration format format-check install \
+        clean bench
+all: deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@scripts/install-deps.sh
+
+build: $(BUILD)/itslog
+
+$(BUILD)/itslog: $(REL_DIR)/src/main.o $(REL_DIR)/libitslog.a
+	$(CXX) -o $@ $^ $(PKG_LIBS)
+
+$(REL_DIR)/libitslog.a: $(REL_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(REL_DIR)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(REL_FLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(ASAN_DIR)/libitslog.a: $(ASAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(ASAN_DIR)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(ASAN_DIR)/unit_tests: $(UNIT_OBJS) $(ASAN_DIR)/libitslog.a
+	$(CXX) $(ASAN_FLAGS) -o $@ $(UNIT_OBJS) $(ASAN_DIR)/libitslog.a $(PKG_LIBS) $(GTEST_LIBS) -lgtest_main
+
+$(FUZZ_DIR)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/libitslog.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/bin/%: tests/fuzz/%.cc $(FUZZ_DIR)/libitslog.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_DIR)/libitslog.a $(PKG_LIBS)
+
+unit: $(ASAN_DIR)/unit_tests
+fuzzers: $(FUZZERS)
+
+# Everything: unit tests under ASan/UBSan, a short run of every fuzzer, the integration tests
+# against real nginx and lighttpd. Ends with one line "N passed, M failed".
+test: deps
+	@$(MAKE) --no-print-directory format-check build unit fuzzers
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run_all.sh
+
+# Longer fuzzing: FUZZ_SECONDS per target (default 300 here).
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzzers
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$(basename $$f); \
+	  $$f -max_total_time=$${FUZZ_LONG_SECONDS:-300} $(FUZZ_DIR)/corpus/$$(basename $$f) \
+	      tests/fuzz/corpus/$$(basename $$f) || exit 1; \
+	done
+
+run: all
+	@BUILD=$(BUILD) PORT=$(PORT) scripts/run-local.sh
+
+bench: deps
+	@BUILD=$(BUILD) scripts/bench.sh
+
+format:
+	clang-format -i $(FMT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(FMT_FILES)
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/itslog \
+	           $(DESTDIR)/etc/itslog $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	           $(DESTDIR)$(PREFIX)/share/itslog/nginx $(DESTDIR)$(PREFIX)/share/itslog/lighttpd
+	install -m 0755 $(BUILD)/itslog $(DESTDIR)$(PREFIX)/bin/itslog
+	install -m 0644 systemd/*.service systemd/*.socket systemd/*.timer \
+	           $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0644 nginx/itslog.conf $(DESTDIR)$(PREFIX)/share/itslog/nginx/
+	install -m 0644 lighttpd/itslog.conf $(DESTDIR)$(PREFIX)/share/itslog/lighttpd/
+	install -m 0644 README.md docs/*.md docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/itslog/
+	test -e $(DESTDIR)/etc/itslog/itslog.yaml || \
+	  install -m 0640 etc/itslog.yaml $(DESTDIR)/etc/itslog/itslog.yaml
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,72 @@
+// Config: the worker's and the tools' settings as a plain struct, loaded from YAML
+// (docs/OPERATIONS.md, "Configuration reference") with ITSLOG_* environment overrides.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/crypto.h"
+
+namespace itslog {
+
+enum Scope : uint32_t {
+  kScopeIngest = 1,
+  kScopeRead = 2,
+  kScopeAdmin = 4,
+};
+
+struct ApiKey {
+  std::string name;          // shown in logs instead of the key
+  Digest sha256{};           // SHA-256 of the key (from key_sha256, or hashed from key_env)
+  uint32_t scopes = 0;       // bit set of Scope
+  bool all_apps = false;     // apps: ["*"]
+  std::vector<std::string> apps;
+};
+
+struct Limits {
+  int64_t max_body_bytes = 1048576;
+  int64_t max_batch = 10000;
+  int64_t max_event_names_per_app_per_day = 10000;
+};
+
+struct S3Config {
+  std::string endpoint;
+  std::string region = "us-east-1";
+  std::string bucket;
+  std::string prefix;
+  bool path_style = false;
+  std::string access_key_id;      // only from ITSLOG_S3_ACCESS_KEY_ID
+  std::string secret_access_key;  // only from ITSLOG_S3_SECRET_ACCESS_KEY
+  std::string session_token;      // only from ITSLOG_S3_SESSION_TOKEN
+  int64_t connect_timeout_ms = 5000;
+  int64_t timeout_ms = 60000;
+  int64_t retries = 3;
+};
+
+struct ShipConfig {
+  bool delete_local = true;
+  int64_t multipart_threshold_bytes = 64 * 1024 * 1024;
+};
+
+enum class Durability { kNormal, kFull };
+enum class StorageKind { kSqlite, kS3 };
+
+struct Config {
+  std::string source;  // the file it came from, for messages
+  std::string data_dir;
+  std::string timezone = "UTC";
+  Durability durability = Durability::kNormal;
+  StorageKind storage = StorageKind::kSqlite;
+  Limits limits;
+  bool auth_required = true;
+  std::vector<ApiKey> keys;
+  S3Config s3;
+  ShipConfig ship;
+  int64_t retention_days = 0;
+  int64_t lock_timeout_ms = 5000;     // how long a writer waits for the day file's lock
+  int64_t tail_max_seconds = 300;     // how long one GET /v1/tail may hold a worker
+};
+
+}  // namespace itslog

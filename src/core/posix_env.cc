@@ -1,0 +1,143 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "core/env.h"
+
+namespace itslog {
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      close(fd_);
+    }
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) {
+    close(fd_);  // closing the only descriptor releases the flock
+  }
+}
+
+namespace {
+
+int64_t ClockMicros(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+// The signal that interrupts a blocking flock() when its timeout expires. The handler does
+// nothing: its only purpose is to make flock() return EINTR (installed without SA_RESTART).
+int LockTimeoutSignal() {
+  static const int sig = [] {
+    int s = SIGRTMIN + 3;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = [](int) {};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(s, &sa, nullptr);
+    return s;
+  }();
+  return sig;
+}
+
+}  // namespace
+
+int64_t PosixEnv::NowMicros() { return ClockMicros(CLOCK_REALTIME); }
+
+int64_t PosixEnv::MonotonicMicros() { return ClockMicros(CLOCK_MONOTONIC); }
+
+Status PosixEnv::Rename(const std::string& from, const std::string& to) {
+  if (rename(from.c_str(), to.c_str()) != 0) {
+    return Status(Code::kUnavailable, "rename_failed",
+                  "cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Result<FileLock> PosixEnv::LockExclusive(const std::string& path, int timeout_ms) {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return Status(Code::kUnavailable, "storage_unavailable",
+                  "cannot open lock file " + path + ": " + std::strerror(errno));
+  }
+  FileLock lock(fd);
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    return lock;  // the common case: no one else is writing
+  }
+  if (errno != EWOULDBLOCK) {
+    return Status(Code::kUnavailable, "storage_unavailable",
+                  "cannot lock " + path + ": " + std::strerror(errno));
+  }
+  // Contended: block in the kernel, with a per-thread timer that interrupts us at the deadline.
+  sigevent sev;
+  std::memset(&sev, 0, sizeof(sev));
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = LockTimeoutSignal();
+  sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+  timer_t timer;
+  if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0) {
+    return Status(Code::kUnavailable, "storage_unavailable",
+                  std::string("cannot create lock timer: ") + std::strerror(errno));
+  }
+  itimerspec spec;
+  std::memset(&spec, 0, sizeof(spec));
+  spec.it_value.tv_sec = timeout_ms / 1000;
+  spec.it_value.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
+  if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) {
+    spec.it_value.tv_nsec = 1;
+  }
+  timer_settime(timer, 0, &spec, nullptr);
+  int rc = flock(fd, LOCK_EX);
+  int saved = errno;
+  timer_delete(timer);
+  if (rc == 0) {
+    return lock;
+  }
+  if (saved == EINTR) {
+    return Status(Code::kUnavailable, "lock_timeout",
+                  "another writer held the day file's lock for more than " +
+                      std::to_string(timeout_ms) + " ms");
+  }
+  return Status(Code::kUnavailable, "storage_unavailable",
+                "cannot lock " + path + ": " + std::strerror(saved));
+}
+
+std::optional<std::string> PosixEnv::GetVar(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) {
+    return std::nullopt;
+  }
+  return std::string(v);
+}
+
+std::optional<int64_t> PosixEnv::FreeBytes(const std::string& path) {
+  struct statvfs st;
+  if (statvfs(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
+}
+
+bool PosixEnv::FileExists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace itslog

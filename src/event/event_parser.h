@@ -1,0 +1,40 @@
+// Turns request bodies into Events: POST /v1/log (one object, a JSON array, or NDJSON) and the
+// optional JSON body of PUT /v1/event|unique. The only user of simdjson.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "event/event.h"
+
+namespace itslog {
+
+struct ParseOptions {
+  size_t max_batch = 10000;
+  // The app for an event without "app": the key's single app, else "default".
+  std::string default_app = "default";
+};
+
+struct ParsedBody {
+  bool is_batch = false;               // an array or NDJSON (even of one item)
+  std::vector<Result<Event>> items;    // one per element, in order; errors per item
+};
+
+// Parses a POST /v1/log body. ndjson: the Content-Type was application/x-ndjson (one JSON
+// object per non-empty line). An object body gives one item and is_batch = false.
+// Fails as a whole (kInvalid "invalid_json", "empty_body", "empty_batch"; kTooLarge
+// "batch_too_large" above max_batch) only when the body itself is unusable; a bad element of
+// a batch is an error item instead. Each item's Status names the reason and field.
+// Accepted members: "event" (required), "value" (string; a number for INTEGER/REAL; any JSON
+// for JSONB), "type" (integer 1..7, default 3), "app", "id". Any other member is
+// "unknown_field".
+Result<ParsedBody> ParseLogBody(std::string_view body, bool ndjson, const ParseOptions& options);
+
+// Parses the optional body of PUT /v1/event|unique/<app>/<event>: empty (no value) or a JSON
+// object with "value", "type" and "id". app and name come from the path and are validated here.
+Result<Event> ParsePutBody(std::string_view body, std::string_view app, std::string_view name,
+                           bool is_unique);
+
+}  // namespace itslog

@@ -1,0 +1,72 @@
+// DayStore: appends events to the day's SQLite file (docs/DATA-FORMAT.md): picks the day by
+// the Env's clock in the configured zone, creates the file with its schema and chain seed,
+// serialises writers of all processes with a blocking lock on "<file>.lock", maps event names
+// to integers through the events table (cached per process), and extends the hash chain.
+// Uniqueness and idempotency are SQLite constraints, not C++ checks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/env.h"
+#include "core/result.h"
+#include "core/time_util.h"
+#include "event/event.h"
+
+namespace itslog {
+
+struct StoreOptions {
+  std::string data_dir;
+  TimeZone zone;                  // which calendar day an event belongs to
+  bool durability_full = false;   // PRAGMA synchronous=FULL instead of NORMAL
+  int64_t max_event_names_per_app_per_day = 10000;
+  int lock_timeout_ms = 5000;
+  std::string host;               // written to meta.host of new files
+};
+
+struct AppendOutcome {
+  int64_t seq = 0;         // the row's seq (for a duplicate: the row stored the first time)
+  bool duplicate = false;  // unique event already logged today, or idempotency key seen
+  std::string day;         // "YYYY-MM-DD" of the file it went to
+};
+
+class DayStore {
+ public:
+  // env must outlive the store. Does no I/O until the first call.
+  DayStore(Env* env, StoreOptions options);
+  ~DayStore();
+  DayStore(const DayStore&) = delete;
+  DayStore& operator=(const DayStore&) = delete;
+
+  // Appends events in one transaction, all with timestamps taken under the day's lock (so
+  // ts never decreases along seq and all go to the same day). Returns one outcome per event:
+  // stored (or a duplicate), or an error for that event alone (kUnprocessable
+  // "too_many_event_names" past the per-app cap), which stores nothing for it. The whole
+  // call fails, storing nothing, with kUnavailable ("lock_timeout", "disk_full",
+  // "storage_unavailable", "day_sealed") or kCorrupt. Returns after the commit.
+  Result<std::vector<Result<AppendOutcome>>> Append(std::span<const Event> events);
+
+  // For GET /healthz: can we write to data_dir, which file is today's, free bytes.
+  struct Health {
+    bool writable = false;
+    std::string reason;  // why not, when !writable
+    std::string today_file;
+    std::optional<int64_t> free_bytes;
+  };
+  Health CheckHealth();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "<YYYY-MM-DD>-v1.itslog"
+std::string DayFileName(const std::string& day);
+
+}  // namespace itslog
