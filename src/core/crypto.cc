@@ -26,7 +26,9 @@ Sha256::~Sha256() {
   EVP_MD_free(impl_->md);
 }
 
-void Sha256::Reset() { EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr); }
+void Sha256::Reset() {
+  EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr);
+}
 
 void Sha256::Update(const void* data, size_t size) {
   EVP_DigestUpdate(impl_->ctx, data, size);

@@ -34,7 +34,9 @@ class Sha256 {
 Digest Sha256Of(std::string_view data);
 
 std::string HexEncode(const uint8_t* data, size_t size);
-inline std::string HexEncode(const Digest& d) { return HexEncode(d.data(), d.size()); }
+inline std::string HexEncode(const Digest& d) {
+  return HexEncode(d.data(), d.size());
+}
 // Decodes exactly 64 hex digits (either case) into a digest.
 std::optional<Digest> DigestFromHex(std::string_view hex);
 

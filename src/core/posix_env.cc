@@ -2,9 +2,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,9 +59,13 @@ int LockTimeoutSignal() {
 
 }  // namespace
 
-int64_t PosixEnv::NowMicros() { return ClockMicros(CLOCK_REALTIME); }
+int64_t PosixEnv::NowMicros() {
+  return ClockMicros(CLOCK_REALTIME);
+}
 
-int64_t PosixEnv::MonotonicMicros() { return ClockMicros(CLOCK_MONOTONIC); }
+int64_t PosixEnv::MonotonicMicros() {
+  return ClockMicros(CLOCK_MONOTONIC);
+}
 
 Status PosixEnv::Rename(const std::string& from, const std::string& to) {
   if (rename(from.c_str(), to.c_str()) != 0) {

@@ -1,0 +1,112 @@
+#include "cli/cli.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "config/config_loader.h"
+#include "core/version.h"
+
+namespace itslog {
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* usage;
+  const char* summary;
+  int (*run)(const Args& args, Env* env);
+};
+
+// The command table: read by dispatch and by --help.
+constexpr Command kCommands[] = {
+    {"fcgi", "itslog fcgi [--config PATH] [--listen ADDR] [--threads N] [--workers N]",
+     "serve the HTTP API as a FastCGI responder (or as plain CGI when started as one)",
+     RunFcgiCommand},
+    {"check-config", "itslog check-config [--config PATH]",
+     "check the configuration; print problems as file:line:column: message", RunCheckConfigCommand},
+};
+
+void PrintHelp(FILE* out) {
+  std::fprintf(
+      out,
+      "itslog %s: a small, self-hosted event logger that keeps one SQLite file per day.\n\n"
+      "usage: itslog <command> [options]\n\ncommands:\n",
+      kVersion);
+  for (const Command& c : kCommands) {
+    std::fprintf(out, "  %-14s %s\n  %-14s   %s\n", c.name, c.summary, "", c.usage);
+  }
+  std::fprintf(out,
+               "\nThe configuration is read from --config PATH, else $ITSLOG_CONFIG, else\n"
+               "/etc/itslog/itslog.yaml. Exit codes: 0 success, 1 the work failed, 2 bad usage\n"
+               "or configuration. `itslog <command> --help` describes one command.\n");
+}
+
+int Dispatch(int argc, char** argv, Env* env) {
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  if (args.empty()) {
+    // Started by a web server as a CGI program, without arguments: serve that one request.
+    if (env->GetVar("GATEWAY_INTERFACE")) {
+      return RunFcgiCommand({}, env);
+    }
+    PrintHelp(stderr);
+    return kExitUsage;
+  }
+  const std::string& name = args[0];
+  if (name == "--help" || name == "-h" || name == "help") {
+    PrintHelp(stdout);
+    return kExitOk;
+  }
+  if (name == "--version" || name == "version") {
+    std::printf("itslog %s\n", kVersion);
+    return kExitOk;
+  }
+  for (const Command& c : kCommands) {
+    if (name == c.name) {
+      Args rest(args.begin() + 1, args.end());
+      for (const std::string& a : rest) {
+        if (a == "--help" || a == "-h") {
+          std::printf("%s\n\n%s\n", c.usage, c.summary);
+          return kExitOk;
+        }
+      }
+      return c.run(rest, env);
+    }
+  }
+  std::fprintf(stderr, "itslog: unknown command %s; see itslog --help\n", Quote(name).c_str());
+  return kExitUsage;
+}
+
+}  // namespace
+
+std::optional<Config> LoadConfigOrReport(const ParsedArgs& args, Env* env) {
+  GetVarFn get_var = [env](const std::string& n) { return env->GetVar(n); };
+  std::string path = ResolveConfigPath(args.Get("--config"), get_var);
+  std::vector<ConfigProblem> problems;
+  Result<Config> config = LoadConfigFile(path, get_var, &problems);
+  if (config.ok()) {
+    return std::move(config).value();
+  }
+  if (problems.empty()) {
+    std::fprintf(stderr, "%s\n", config.status().message().c_str());
+  }
+  for (const ConfigProblem& p : problems) {
+    std::fprintf(stderr, "%s\n", FormatProblem(path, p).c_str());
+  }
+  return std::nullopt;
+}
+
+int RunCli(int argc, char** argv, Env* env) {
+  try {
+    return Dispatch(argc, argv, env);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "itslog: internal error (a bug): %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "itslog: internal error (a bug)\n");
+  }
+  return kExitFailure;
+}
+
+}  // namespace itslog

@@ -1,0 +1,47 @@
+// Api: the HTTP handlers of the worker. Turns a Request into a Response: routing, auth,
+// parsing, storing, and the contract's answers (docs/API.md). Thread-safe when the append
+// and health functions are.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "config/config.h"
+#include "core/env.h"
+#include "core/log.h"
+#include "http/request.h"
+#include "store/day_store.h"
+
+namespace itslog {
+
+using AppendFn =
+    std::function<Result<std::vector<Result<AppendOutcome>>>(std::span<const Event> events)>;
+using HealthFn = std::function<DayStore::Health()>;
+
+struct ApiContext {
+  const Config* config = nullptr;
+  Env* env = nullptr;
+  Logger* log = nullptr;
+  AppendFn append;  // stores events; returns after the commit
+  HealthFn health;
+};
+
+class Api {
+ public:
+  explicit Api(ApiContext context) : ctx_(std::move(context)) {}
+
+  // Never throws; every failure becomes the contract's error response.
+  Response Handle(const Request& request) const;
+
+ private:
+  Response Dispatch(const Request& request) const;
+  Response HandleLog(const Request& request, const ApiKey& key) const;
+  Response HandlePut(const Request& request, const ApiKey& key, std::string_view app,
+                     std::string_view event, bool is_unique) const;
+  Response HandleHealth() const;
+
+  ApiContext ctx_;
+};
+
+}  // namespace itslog

@@ -1,0 +1,32 @@
+// Request and Response: what handlers see of HTTP, independent of FastCGI or CGI, so that
+// they can be tested without libfcgi.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace itslog {
+
+struct Request {
+  std::string method;  // "GET", "PUT", ...
+  std::string path;    // below the mount point, with "//" collapsed: "/v1/log"
+  std::string query;   // raw query string, without '?'
+  std::string content_type;
+  std::string authorization;    // Authorization header
+  std::string api_key;          // X-API-Key header
+  std::string idempotency_key;  // Idempotency-Key header
+  bool has_idempotency_key = false;
+  std::string last_event_id;  // Last-Event-ID header
+  std::string body;
+  bool body_too_large = false;  // the declared or read body exceeded the limit; body is empty
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+}  // namespace itslog

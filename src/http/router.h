@@ -1,0 +1,37 @@
+// Router: finds the route for a method and a path below the mount point (docs/API.md).
+// Pure: no I/O.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace itslog {
+
+enum class RouteId {
+  kNotFound,
+  kMethodNotAllowed,
+  kLog,      // POST /v1/log
+  kEvent,    // PUT /v1/event/<app>/<event>, /event/<app>/<event>, /<app>/<event>
+  kUnique,   // PUT /v1/unique/<app>/<event>, /unique/<app>/<event>
+  kHealthz,  // GET /healthz
+  kMetrics,  // GET /metrics
+};
+
+struct Route {
+  RouteId id = RouteId::kNotFound;
+  std::string app;    // raw path segment, validated by the handler
+  std::string event;  // raw path segment
+  std::string allow;  // for kMethodNotAllowed: the Allow header value
+};
+
+// Collapses runs of '/' into one and drops a trailing '/' (but keeps "/").
+std::string CollapseSlashes(std::string_view path);
+
+// The path below the mount point: PATH_INFO when the server split it off, else the path of
+// REQUEST_URI (query removed) with SCRIPT_NAME stripped from its front. Slashes collapsed.
+std::string PathBelowMount(std::string_view script_name, std::string_view path_info,
+                           std::string_view request_uri);
+
+Route MatchRoute(std::string_view method, std::string_view path);
+
+}  // namespace itslog
