@@ -23,11 +23,11 @@ namespace itslog {
 
 struct StoreOptions {
   std::string data_dir;
-  TimeZone zone;                  // which calendar day an event belongs to
-  bool durability_full = false;   // PRAGMA synchronous=FULL instead of NORMAL
+  TimeZone zone;                 // which calendar day an event belongs to
+  bool durability_full = false;  // PRAGMA synchronous=FULL instead of NORMAL
   int64_t max_event_names_per_app_per_day = 10000;
   int lock_timeout_ms = 5000;
-  std::string host;               // written to meta.host of new files
+  std::string host;  // written to meta.host of new files
 };
 
 struct AppendOutcome {
@@ -36,6 +36,8 @@ struct AppendOutcome {
   std::string day;         // "YYYY-MM-DD" of the file it went to
 };
 
+// Not thread-safe: one DayStore per thread (or process). Several stores, in one process or
+// many, may write the same data_dir at once; the day's lock file serialises them.
 class DayStore {
  public:
   // env must outlive the store. Does no I/O until the first call.
@@ -52,10 +54,14 @@ class DayStore {
   // "storage_unavailable", "day_sealed") or kCorrupt. Returns after the commit.
   Result<std::vector<Result<AppendOutcome>>> Append(std::span<const Event> events);
 
-  // For GET /healthz: can we write to data_dir, which file is today's, free bytes.
+  // For GET /healthz: can we write to data_dir (a probe file is created and removed; less than
+  // kMinFreeBytes free counts as "disk_full"), which file is today's, free bytes. Takes no
+  // lock and does not touch the day file.
+  static constexpr int64_t kMinFreeBytes = 1 << 20;
   struct Health {
     bool writable = false;
-    std::string reason;  // why not, when !writable
+    std::string reason;   // why not, when !writable: "storage_unavailable" or "disk_full"
+    std::string message;  // a sentence for the log, when !writable
     std::string today_file;
     std::optional<int64_t> free_bytes;
   };
@@ -68,5 +74,7 @@ class DayStore {
 
 // "<YYYY-MM-DD>-v1.itslog"
 std::string DayFileName(const std::string& day);
+// "<data_dir>/<YYYY-MM-DD>-v1.itslog"; its lock file is this plus ".lock".
+std::string DayFilePath(const std::string& data_dir, const std::string& day);
 
 }  // namespace itslog
