@@ -22,7 +22,7 @@ struct Command {
 
 // The command table: read by dispatch and by --help.
 constexpr Command kCommands[] = {
-    {"fcgi", "itslog fcgi [--config PATH] [--listen ADDR] [--threads N] [--workers N]",
+    {"fcgi", "itslog fcgi [--config PATH] [--listen ADDR] [--threads N (4)] [--workers N (1)]",
      "serve the HTTP API as a FastCGI responder (or as plain CGI when started as one)",
      RunFcgiCommand},
     {"check-config", "itslog check-config [--config PATH]",

@@ -10,17 +10,21 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "http/api.h"
 #include "http/fcgi_adapter.h"
 #include "store/day_store.h"
+#include "store/group_commit.h"
 
 namespace itslog {
 
 namespace {
+
+// Request threads per worker process: enough that a few slow clients don't stall the worker
+// and that concurrent requests can share a commit.
+constexpr int kDefaultThreads = 4;
 
 // stderr is worth writing to unless it is closed or /dev/null (spawn-fcgi's choice).
 bool StderrIsUseful() {
@@ -126,7 +130,7 @@ int RunFcgiCommand(const Args& args, Env* env) {
     std::fprintf(stderr, "itslog fcgi: %s\n", parsed.status().message().c_str());
     return kExitUsage;
   }
-  std::optional<int> threads = ParsePositive(parsed->Get("--threads"), 1);
+  std::optional<int> threads = ParsePositive(parsed->Get("--threads"), kDefaultThreads);
   std::optional<int> workers = ParsePositive(parsed->Get("--workers"), 1);
   if (!threads || !workers) {
     std::fprintf(stderr, "itslog fcgi: --threads and --workers take a number from 1 to 256\n");
@@ -137,7 +141,8 @@ int RunFcgiCommand(const Args& args, Env* env) {
     return kExitUsage;
   }
   std::unique_ptr<Logger> log;
-  if (StderrIsUseful()) {
+  if (config->log == LogTarget::kStderr ||
+      (config->log == LogTarget::kAuto && StderrIsUseful())) {
     log = std::make_unique<StderrLogger>();
   } else {
     log = std::make_unique<SyslogLogger>();
@@ -175,20 +180,15 @@ int RunFcgiCommand(const Args& args, Env* env) {
   store_options.lock_timeout_ms = static_cast<int>(config->lock_timeout_ms);
   store_options.host = HostName();
   DayStore store(env, store_options);
-  std::mutex store_mu;  // DayStore is single-threaded; request threads take turns
+  // Request threads share one transaction per group of concurrent requests.
+  GroupCommitter committer(&store);
 
   ApiContext ctx;
   ctx.config = &*config;
   ctx.env = env;
   ctx.log = log.get();
-  ctx.append = [&](std::span<const Event> events) {
-    std::lock_guard<std::mutex> lock(store_mu);
-    return store.Append(events);
-  };
-  ctx.health = [&]() {
-    std::lock_guard<std::mutex> lock(store_mu);
-    return store.CheckHealth();
-  };
+  ctx.append = [&](std::span<const Event> events) { return committer.Append(events); };
+  ctx.health = [&]() { return committer.CheckHealth(); };
   Api api(ctx);
   HandlerFn handler = [&api](const Request& r) { return api.Handle(r); };
 
