@@ -143,9 +143,14 @@ fi
 # --- start, and stop everything on exit ------------------------------------------------------
 # Alive and not a zombie (the workers are not this shell's children once spawn-fcgi exits).
 running() {
-  local state
-  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
+  local state rest
+  kill -0 "$1" 2>/dev/null || return 1
+  if [ -r "/proc/$1/stat" ]; then
+    read -r _ _ state rest <"/proc/$1/stat" 2>/dev/null || return 1
+  else
+    state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  fi
+  [ "${state#Z}" = "$state" ]
 }
 
 WORKER_PIDS=()
@@ -154,6 +159,7 @@ stopping=0
 cleanup() {
   [ "$stopping" -eq 1 ] && return
   stopping=1
+  trap '' INT TERM  # a second Ctrl-C must not cut the cleanup short
   local pids=()
   [ -n "$NGINX_PID" ] && pids+=("$NGINX_PID")
   pids+=("${WORKER_PIDS[@]}")
@@ -161,7 +167,7 @@ cleanup() {
     echo
     echo "run-local: stopping nginx and the workers (${pids[*]})"
     kill -TERM "${pids[@]}" 2>/dev/null || true
-    for _ in $(seq 50); do
+    for _ in $(seq 30); do
       local alive=0
       for p in "${pids[@]}"; do
         running "$p" && alive=1
@@ -223,7 +229,7 @@ its-log is running: nginx on 127.0.0.1:$PORT, $WORKERS workers ($(printf '%s ' "
 
 Try it:
   curl -i -X PUT -H 'Authorization: Bearer $KEY' $BASE/v1/event/demo/app.start
-  curl -i -X PUT -H 'X-API-Key: $KEY' $BASE/v1/unique/demo/login.alice
+  curl -i -X PUT -H 'X-API-Key: $KEY' $BASE/v1/unique/demo/signin.partner.acme
   curl -i -H 'X-API-Key: $KEY' -H 'Content-Type: application/json' \\
        -d '{"app":"demo","event":"page.load_ms","value":"183","type":1}' $BASE/v1/log
   curl -s $BASE/healthz
