@@ -1,0 +1,1 @@
+"""Harness for the its-log integration tests: servers, HTTP client, day-file readers."""

@@ -1,0 +1,111 @@
+"""Several workers writing the same day file at once: every acknowledged event is stored
+exactly once, a unique event has one row however many racers, no 5xx, no SQLITE_BUSY."""
+
+import collections
+import json
+
+from lib import dayfile
+from lib.base import MOUNT, StackTestCase
+from lib.load import BAD_WORDS, Outcome, run_threads, send
+from lib.servers import LighttpdStack, NginxStack
+
+THREADS = 16
+PER_THREAD = 150           # 2400 requests in all
+UNIQUE_NAMES = 8
+
+
+class ConcurrencyTests:
+    def test_parallel_events_and_uniques(self):
+        port, key, app = self.stack.port, self.keys.all, self.app
+        outcomes = [[] for _ in range(THREADS)]
+
+        def client(i, barrier):
+            barrier.wait()
+            for j in range(PER_THREAD):
+                value = f"{i}-{j}"
+                if j % 5 == 0:  # every thread races for every unique name
+                    name = f"u.{(j // 5 + i) % UNIQUE_NAMES}"
+                    o = Outcome("unique", name, [])
+                    send(port, "PUT", f"{MOUNT}/v1/unique/{app}/{name}", None, key, o)
+                elif j % 5 == 1:
+                    o = Outcome("log", "c.log", [value])
+                    send(port, "POST", f"{MOUNT}/v1/log",
+                         {"event": "c.log", "value": value, "app": app}, key, o)
+                elif j % 5 == 2:
+                    vals = [f"{value}-{k}" for k in range(3)]
+                    o = Outcome("batch", "c.batch", vals)
+                    send(port, "POST", f"{MOUNT}/v1/log",
+                         [{"event": "c.batch", "value": v, "app": app} for v in vals], key, o)
+                else:
+                    name = f"c.ev{j % 3}"
+                    o = Outcome("event", name, [value])
+                    send(port, "PUT", f"{MOUNT}/v1/event/{app}/{name}", {"value": value}, key, o)
+                outcomes[i].append(o)
+
+        errors = run_threads(THREADS, client)
+        self.assertEqual(errors, [])
+        flat = [o for per in outcomes for o in per]
+        self.assertEqual(len(flat), THREADS * PER_THREAD)
+
+        # Every response: the expected status, no server error, no busy database.
+        bad = [o for o in flat if o.error is not None or o.status >= 500
+               or any(w.encode() in o.body for w in BAD_WORDS)]
+        self.assertEqual(bad[:10], [], f"{len(bad)} failed requests")
+        expected = {"unique": {200, 201}, "log": {204}, "batch": {200}, "event": {204}}
+        wrong = [o for o in flat if o.status not in expected[o.kind]]
+        self.assertEqual(wrong[:10], [], f"{len(wrong)} unexpected statuses")
+        for o in flat:
+            if o.kind == "batch":
+                body = json.loads(o.body)
+                self.assertEqual((body["accepted"], body["rejected"]), (3, 0), o)
+
+        rows = self.rows(app)
+        # Events: each acknowledged value exactly once, nothing else.
+        sent = collections.Counter(v for o in flat if o.kind != "unique" and o.ok()
+                                   for v in o.values)
+        stored = collections.Counter(r["value"] for r in rows if not r["is_unique"])
+        dup = {v: n for v, n in stored.items() if n > 1}
+        self.assertEqual(dup, {}, "values stored more than once")
+        self.assertEqual(set(stored) - set(sent), set(), "rows nobody sent")
+        self.assertEqual(set(sent) - set(stored), set(), "acknowledged events missing")
+        by_value = {r["value"]: r for r in rows if not r["is_unique"]}
+        for o in flat:
+            for v in o.values:
+                self.assertEqual(by_value[v]["event"], o.name, o)
+
+        # Uniques: one row per name, exactly one 201 among the racers, the rest point at it.
+        unique_rows = collections.defaultdict(list)
+        for r in rows:
+            if r["is_unique"]:
+                unique_rows[r["event"]].append(r)
+        self.assertEqual(sorted(unique_rows), sorted(f"u.{k}" for k in range(UNIQUE_NAMES)))
+        for name, rs in unique_rows.items():
+            self.assertEqual(len(rs), 1, f"{name}: {len(rs)} rows")
+            answers = [o for o in flat if o.kind == "unique" and o.name == name]
+            created = [o for o in answers if o.status == 201]
+            self.assertEqual(len(created), 1, f"{name}: {len(created)} racers got 201")
+            for o in answers:
+                body = json.loads(o.body)
+                self.assertEqual((body.get("day"), body.get("seq")), (rs[0]["day"], rs[0]["seq"]),
+                                 o)
+                self.assertEqual(body.get("duplicate", False), o.status == 200, o)
+
+        # Workers: all still alive, none complained of a busy database.
+        self.assertEqual(len(self.stack.live_worker_pids()), self.stack.workers,
+                         "a worker died under load")
+        logs = self.server_logs()
+        for w in BAD_WORDS:
+            self.assertNotIn(w, logs)
+        for path in dayfile.day_files(self.stack.data_dir):
+            self.assertEqual(dayfile.integrity_check(path), ["ok"])
+        self.assertChainOk()
+
+
+class ConcurrencyNginxTest(ConcurrencyTests, StackTestCase):
+    stack_class = NginxStack
+    stack_kwargs = {"workers": 4, "limits": {"max_body_bytes": 65536}}
+
+
+class ConcurrencyLighttpdTest(ConcurrencyTests, StackTestCase):
+    stack_class = LighttpdStack
+    stack_kwargs = {"workers": 4, "limits": {"max_body_bytes": 65536}}
