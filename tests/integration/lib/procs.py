@@ -79,7 +79,7 @@ def stop_pids(pids, timeout=5.0, sig=signal.SIGTERM):
 class Proc:
     """A child process started by the tests, output to files, stopped by PID."""
 
-    def __init__(self, argv, stdout_path, stderr_path=None, env=None, cwd=None):
+    def __init__(self, argv, stdout_path, stderr_path=None, env=None, cwd=None, pass_fds=()):
         self.argv = list(argv)
         self.stdout_path = stdout_path
         self.stderr_path = stderr_path or stdout_path
@@ -87,7 +87,7 @@ class Proc:
         err = out if self.stderr_path == stdout_path else open(self.stderr_path, "ab")
         try:
             self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out,
-                                          stderr=err, env=env, cwd=cwd)
+                                          stderr=err, env=env, cwd=cwd, pass_fds=pass_fds)
         finally:
             out.close()
             if err is not out:
@@ -130,3 +130,20 @@ def file_size(path):
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+def children_of(ppid):
+    """PIDs of the live processes whose parent is ppid."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(b")") + 2:].split()
+        if len(rest) > 1 and int(rest[1]) == ppid and rest[0] not in (b"Z", b"X"):
+            out.append(int(name))
+    return sorted(out)

@@ -16,8 +16,8 @@ import time
 
 from . import config as cfg
 from . import http
-from .procs import (Proc, file_size, free_port, pid_alive, pid_cmdline, read_tail,
-                    stop_pids)
+from .procs import (Proc, children_of, file_size, free_port, pid_alive, pid_cmdline,
+                    read_tail, stop_pids)
 
 MOUNT = "/its-log"
 
@@ -114,14 +114,27 @@ class Stack:
 
 
 class NginxStack(Stack):
+    """nginx in front of workers started one of these ways (mode):
+      spawn-fcgi  spawn-fcgi -F N: N processes sharing the socket on their fd 0 (the default)
+      listen      itslog fcgi --listen SOCK --workers N: the worker's own supervisor forks N
+      listen-tcp  the same on 127.0.0.1:<port>
+      systemd     socket activation: the socket on fd 3, LISTEN_FDS=1, LISTEN_PID=<pid>"""
+
     tools = ("nginx", "spawn-fcgi")
     description = "nginx + spawn-fcgi"
 
-    def __init__(self, build, root_dir, name, workers=2, **kw):
+    def __init__(self, build, root_dir, name, workers=2, mode="spawn-fcgi", **kw):
         super().__init__(build, root_dir, name, workers=workers, **kw)
+        self.mode = mode
+        self.supervisor = None  # Proc of "listen" modes and "systemd"
+        self.listen_socket = None
         self.ngx_dir = os.path.join(self.dir, "nginx")
         os.makedirs(self.ngx_dir, exist_ok=True)
         self.socket = os.path.join(self.dir, "itslog.sock")
+        self.upstream = f"unix:{self.socket}"
+        if mode == "listen-tcp":
+            self.tcp_port = free_port()
+            self.upstream = f"127.0.0.1:{self.tcp_port}"
         self.error_log = os.path.join(self.ngx_dir, "error.log")
         self.wrapper = os.path.join(self.dir, "worker.sh")
         self._write_wrapper(self.wrapper, f"'{self.binary}' fcgi --config '{self.config_path}'")
@@ -168,7 +181,7 @@ http {{
       fastcgi_param SERVER_ADDR $server_addr;
       fastcgi_param SERVER_PORT $server_port;
       fastcgi_param SERVER_NAME $server_name;
-      fastcgi_pass unix:{self.socket};
+      fastcgi_pass {self.upstream};
     }}
   }}
 }}
@@ -191,12 +204,53 @@ http {{
             raise StartError(f"spawn-fcgi failed (rc {r.returncode}): {out}")
         return pids
 
+    def start_itslog_listener(self):
+        """The "listen", "listen-tcp" and "systemd" modes: one itslog process we start."""
+        out = os.path.join(self.dir, "worker.stdout")
+        conf = ["--config", self.config_path]
+        if self.mode in ("listen", "listen-tcp"):
+            if os.path.exists(self.socket):
+                os.unlink(self.socket)
+            addr = self.socket if self.mode == "listen" else f"127.0.0.1:{self.tcp_port}"
+            argv = [self.binary, "fcgi", *conf, "--listen", addr, "--workers", str(self.workers)]
+            self.supervisor = Proc(argv, out, self.worker_stderr)
+        elif self.mode == "systemd":
+            import socket as socketmod
+            if os.path.exists(self.socket):
+                os.unlink(self.socket)
+            self.listen_socket = socketmod.socket(socketmod.AF_UNIX, socketmod.SOCK_STREAM)
+            self.listen_socket.bind(self.socket)
+            self.listen_socket.listen(128)
+            fd = self.listen_socket.fileno()
+            # LISTEN_PID must be the worker's own PID: the shell's, which exec keeps.
+            script = ('LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=itslog; '
+                      'export LISTEN_PID LISTEN_FDS LISTEN_FDNAMES; '
+                      f'exec "$0" fcgi --config "$1" 3<&{fd}')
+            self.supervisor = Proc(["/bin/sh", "-c", script, self.binary, self.config_path],
+                                   out, self.worker_stderr, pass_fds=(fd,))
+        else:
+            raise ValueError(self.mode)
+        self.worker_pids = [self.supervisor.pid]
+
     def live_worker_pids(self):
+        """The processes serving requests (in "listen" modes: the supervisor's children)."""
+        if self.mode in ("listen", "listen-tcp"):
+            if self.supervisor is None or not self.supervisor.alive():
+                return []
+            return [p for p in children_of(self.supervisor.pid) if "itslog" in pid_cmdline(p)]
         return [p for p in self.worker_pids if pid_alive(p)]
 
     def stop_workers(self):
-        stop_pids(self.worker_pids, timeout=3.0)
+        pids = list(self.worker_pids)
+        if self.supervisor is not None:
+            pids += self.live_worker_pids()  # before the supervisor goes: they'd be orphans
+            self.supervisor.stop(timeout=3.0)
+            self.supervisor = None
+        stop_pids(pids, timeout=3.0)
         self.worker_pids = []
+        if self.listen_socket is not None:
+            self.listen_socket.close()
+            self.listen_socket = None
 
     def restart_workers(self, n=None):
         self.stop_workers()
@@ -205,7 +259,10 @@ http {{
         return pids
 
     def start(self):
-        self.spawn_workers()
+        if self.mode == "spawn-fcgi":
+            self.spawn_workers()
+        else:
+            self.start_itslog_listener()
         for _ in range(3):
             self.port = free_port()
             with open(os.path.join(self.ngx_dir, "nginx.conf"), "w") as f:
