@@ -18,10 +18,10 @@ enum Scope : uint32_t {
 };
 
 struct ApiKey {
-  std::string name;          // shown in logs instead of the key
-  Digest sha256{};           // SHA-256 of the key (from key_sha256, or hashed from key_env)
-  uint32_t scopes = 0;       // bit set of Scope
-  bool all_apps = false;     // apps: ["*"]
+  std::string name;       // shown in logs instead of the key
+  Digest sha256{};        // SHA-256 of the key (from key_sha256, or hashed from key_env)
+  uint32_t scopes = 0;    // bit set of Scope
+  bool all_apps = false;  // apps: ["*"]
   std::vector<std::string> apps;
 };
 
@@ -52,6 +52,8 @@ struct ShipConfig {
 
 enum class Durability { kNormal, kFull };
 enum class StorageKind { kSqlite, kS3 };
+// log: where the worker logs; kAuto picks syslog when stderr goes nowhere useful.
+enum class LogTarget { kAuto, kStderr, kSyslog };
 
 struct Config {
   std::string source;  // the file it came from, for messages
@@ -65,8 +67,9 @@ struct Config {
   S3Config s3;
   ShipConfig ship;
   int64_t retention_days = 0;
-  int64_t lock_timeout_ms = 5000;     // how long a writer waits for the day file's lock
-  int64_t tail_max_seconds = 300;     // how long one GET /v1/tail may hold a worker
+  int64_t lock_timeout_ms = 5000;  // how long a writer waits for the day file's lock
+  int64_t tail_max_seconds = 300;  // how long one GET /v1/tail may hold a worker
+  LogTarget log = LogTarget::kAuto;
 };
 
 }  // namespace itslog

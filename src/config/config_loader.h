@@ -40,4 +40,9 @@ std::string ResolveConfigPath(const std::optional<std::string>& flag, const GetV
 // "file:line:column: message" (or "file: message" when line is 0).
 std::string FormatProblem(const std::string& filename, const ConfigProblem& p);
 
+// The variable whose value replaces a key's key_sha256: "ITSLOG_KEY_" + the name upper-cased
+// with every character but letters and digits as '_' + "_SHA256" ("bb2-prod" ->
+// "ITSLOG_KEY_BB2_PROD_SHA256").
+std::string KeyOverrideVariable(std::string_view key_name);
+
 }  // namespace itslog
