@@ -32,6 +32,27 @@ class ApiTests:
         self.assertIn(today_utc(), body["today_file"], r)
         self.assertIsInstance(body.get("free_bytes"), int, r)
         self.assertGreater(body["free_bytes"], 0, r)
+        r = self.req("HEAD", "/healthz", key=None)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, b"")
+
+    def test_metrics_prometheus_text(self):
+        self.assertNoContent(self.req("PUT", f"/v1/event/{self.app}/m.e"))
+        self.assertError(self.req("PUT", f"/v1/event/{self.app}/.bad"), 400)
+        r = self.req("GET", "/metrics")
+        self.assertStatus(r, 200)
+        self.assertTrue((r.header("Content-Type") or "").startswith("text/plain"), r)
+        text = r.text()
+        samples = 0
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                self.assertRegex(line, r"^(|# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*)$")
+                continue
+            self.assertRegex(line, r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfNa]+$',
+                             "not a Prometheus sample line")
+            samples += 1
+        self.assertGreater(samples, 0, text)
+        self.assertIn("# TYPE", text)
 
     # POST /v1/log --------------------------------------------------------------------------
     def test_log_single_204(self):
@@ -107,6 +128,34 @@ class ApiTests:
         rows = self.rows(self.app)
         self.assertEqual([(x["event"], x["value"]) for x in rows],
                          [("n.one", "a"), ("n.two", "b"), ("n.three", "c")])
+
+    def test_log_ndjson_with_charset(self):
+        lines = [json.dumps({"event": "n.cs", "value": str(i), "app": self.app}) for i in range(2)]
+        r = self.log("\n".join(lines),
+                     headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+        self.assertBatchBody(r, 2, 0, 0, [])
+        self.assertEqual([x["value"] for x in self.rows(self.app)], ["0", "1"])
+
+    def test_chunked_request_body(self):
+        # Clients that stream send Transfer-Encoding: chunked; the web server buffers it.
+        body = json.dumps([{"event": "c.chunked", "value": str(i), "app": self.app}
+                           for i in range(3)]).encode()
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 20]), body[i:i + 20])
+                          for i in range(0, len(body), 20)) + b"0\r\n\r\n"
+        raw = (f"POST {MOUNT}/v1/log HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"X-API-Key: {self.keys.all}\r\nContent-Type: application/json\r\n"
+               "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode() + chunks
+        r = http.raw_request(self.stack.port, raw, method="POST")
+        self.assertBatchBody(r, 3, 0, 0, [])
+        self.assertEqual([x["value"] for x in self.rows(self.app)], ["0", "1", "2"])
+        # Over max_body_bytes when chunked, too.
+        big = json.dumps({"event": "c.chunked", "value": "x" * 6000, "app": self.app}).encode()
+        raw = (f"POST {MOUNT}/v1/log HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"X-API-Key: {self.keys.all}\r\nTransfer-Encoding: chunked\r\n"
+               "Connection: close\r\n\r\n").encode() + b"%x\r\n%s\r\n0\r\n\r\n" % (len(big), big)
+        self.assertError(http.raw_request(self.stack.port, raw, method="POST"), 413,
+                         "body_too_large")
+        self.assertEqual(len(self.rows(self.app)), 3)
 
     def test_log_batch_of_one_is_a_batch(self):
         r = self.log([{"event": "b.single", "value": "x", "app": self.app}])

@@ -3,6 +3,7 @@ exactly once, a unique event has one row however many racers, no 5xx, no SQLITE_
 
 import collections
 import json
+import threading
 
 from lib import dayfile
 from lib.base import MOUNT, StackTestCase
@@ -98,6 +99,52 @@ class ConcurrencyTests:
             self.assertNotIn(w, logs)
         for path in dayfile.day_files(self.stack.data_dir):
             self.assertEqual(dayfile.integrity_check(path), ["ok"])
+        self.assertChainOk()
+
+
+    def test_cardinality_cap_under_race(self):
+        # 40 new names at once against a cap of 20: exactly 20 get in, whichever they are.
+        port, key, app = self.stack.port, self.keys.all, self.app
+        outcomes = []
+        lock = threading.Lock()
+
+        def client(i, barrier):
+            barrier.wait()
+            for k in range(2):
+                o = Outcome("event", f"cap.{i}.{k}", [f"{i}-{k}"])
+                send(port, "PUT", f"{MOUNT}/v1/event/{app}/cap.{i}.{k}", {"value": f"{i}-{k}"},
+                     key, o)
+                with lock:
+                    outcomes.append(o)
+
+        self.assertEqual(run_threads(20, client), [])
+        statuses = collections.Counter(o.status for o in outcomes)
+        self.assertEqual(statuses, {204: 20, 422: 20}, outcomes)
+        ok_names = sorted(o.name for o in outcomes if o.status == 204)
+        self.assertEqual(sorted(r["event"] for r in self.rows(app)), ok_names)
+        for o in outcomes:
+            if o.status == 422:
+                self.assertEqual(json.loads(o.body)["error"]["code"], "too_many_event_names", o)
+        self.assertChainOk()
+
+    def test_idempotency_key_race(self):
+        # The same Idempotency-Key from 16 clients at once: one row, every answer 204.
+        port, key, app = self.stack.port, self.keys.all, self.app
+        outcomes = []
+        lock = threading.Lock()
+
+        def client(i, barrier):
+            barrier.wait()
+            for k in range(3):
+                o = Outcome("event", "idem.race", [str(i)])
+                send(port, "PUT", f"{MOUNT}/v1/event/{app}/idem.race", {"value": "same"}, key, o,
+                     headers={"Idempotency-Key": f"race-{k}"})
+                with lock:
+                    outcomes.append(o)
+
+        self.assertEqual(run_threads(16, client), [])
+        self.assertEqual(collections.Counter(o.status for o in outcomes), {204: 48}, outcomes)
+        self.assertEqual(len(self.rows(app)), 3)
         self.assertChainOk()
 
 

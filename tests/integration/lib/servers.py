@@ -37,7 +37,8 @@ class Stack:
     tools = ()
     description = ""
 
-    def __init__(self, build, root_dir, name, workers=2, auth_required=True, limits=None):
+    def __init__(self, build, root_dir, name, workers=2, auth_required=True, limits=None,
+                 extra=None):
         self.binary = os.path.abspath(os.path.join(build, "itslog"))
         self.dir = os.path.join(os.path.abspath(root_dir), name)
         os.makedirs(self.dir, exist_ok=True)
@@ -46,7 +47,7 @@ class Stack:
         self.config_path = os.path.join(self.dir, "itslog.yaml")
         self.keys = cfg.Keys()
         self.auth_required = auth_required
-        cfg.write_config(self.config_path, self.data_dir, self.keys, auth_required, limits)
+        cfg.write_config(self.config_path, self.data_dir, self.keys, auth_required, limits, extra)
         self.workers = workers
         self.port = None
         self.worker_stderr = os.path.join(self.dir, "worker.stderr")
