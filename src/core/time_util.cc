@@ -87,7 +87,11 @@ std::string AddDays(std::string_view day, int delta) {
 
 std::string FormatIso8601Micros(int64_t ts) {
   int64_t days = FloorDiv(ts, kMicrosPerDay);
-  int64_t rem = ts - days * kMicrosPerDay;
+  // Not ts - days * kMicrosPerDay: that product overflows for ts near INT64_MIN.
+  int64_t rem = ts % kMicrosPerDay;
+  if (rem < 0) {
+    rem += kMicrosPerDay;
+  }
   CivilDay d = CivilFromDays(days);
   int64_t secs = rem / kMicrosPerSecond;
   char buf[48];
