@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make bench`: builds an optimised itslog and the bench's helper programs, then runs
+# tests/bench/bench.py (wrk against a private nginx on a free loopback port). Prints a table
+# and writes $BUILD/bench/results.json. docs/PERFORMANCE.md explains the figures and the knobs
+# (BENCH_SECONDS, BENCH_ROUNDS, BENCH_MILLION, ...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+
+make --no-print-directory -j2 build BUILD="$BUILD"
+
+bin="$BUILD/bench/bin"
+mkdir -p "$bin"
+CXXFLAGS="-std=c++20 -O2 -Wall -Wextra -Werror"
+# shellcheck disable=SC2046
+g++ $CXXFLAGS -o "$bin/fcgi_noop" tests/bench/fcgi_noop.cc $(pkg-config --cflags --libs fcgi) \
+  -lpthread
+# shellcheck disable=SC2046
+g++ $CXXFLAGS -o "$bin/raw_sqlite" tests/bench/raw_sqlite.cc \
+  $(pkg-config --cflags --libs sqlite3)
+
+exec python3 tests/bench/bench.py --build "$BUILD"
