@@ -1,0 +1,79 @@
+// Shipper: copies closed days to S3 and proves the copy before anything local is removed
+// (docs/OPERATIONS.md, "Shipping to S3"). Per day, oldest first:
+//   1. under the day's lock: checkpoint and seal (store/seal.h);
+//   2. read the sealed file once for its SHA-256 and MD5s, upload it to
+//      <prefix>YYYY-MM-DD-v1.itslog (multipart above the threshold, streamed from the file)
+//      unless an identical copy is already there;
+//   3. HEAD it: size and a server-computed ETag must match the local bytes;
+//   4. upload <prefix>YYYY-MM-DD-v1.seal.json and HEAD it likewise;
+//   5. write "<file>.shipped" (the seal JSON) beside the file;
+//   6. with delete_local, under the lock again and only if the file is unchanged since step
+//      2: remove the file, its -wal, -shm, -journal, .shipped and .lock.
+// Every step can be interrupted (killed, S3 down) and the next run finishes the job: steps
+// are idempotent, and nothing local is removed before step 4 succeeded in the same run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/env.h"
+#include "core/result.h"
+#include "core/time_util.h"
+#include "ship/s3_client.h"
+
+namespace itslog {
+
+struct ShipOptions {
+  std::string data_dir;
+  TimeZone zone;  // "today" is never shipped
+  std::string prefix;
+  bool delete_local = true;
+  int64_t multipart_threshold_bytes = 64 * 1024 * 1024;
+  int lock_timeout_ms = 5000;
+};
+
+struct ShipDayOutcome {
+  std::string day;
+  Status status;        // OK when the day is (now or already) shipped
+  std::string summary;  // one line for the operator, success or failure
+};
+
+class Shipper {
+ public:
+  // env and s3 must outlive the shipper. progress, if set, gets a line per step worth telling.
+  Shipper(Env* env, S3Client* s3, ShipOptions options,
+          std::function<void(std::string_view)> progress = {});
+
+  // The days with anything local to do, oldest first: a day file (or leftovers of one) in
+  // data_dir whose day is before today in the configured zone.
+  Result<std::vector<std::string>> PendingDays();
+
+  // Ships one day. force: check the copy in S3 even when the local ".shipped" record says it
+  // is done. A day without a local file succeeds when S3 holds it and fails kNotFound
+  // otherwise; today or a later day fails kInvalid "day_not_closed".
+  ShipDayOutcome ShipDay(const std::string& day, bool force);
+
+  // Ships every pending day. After a failure that is not the day's own (S3 unreachable,
+  // credentials refused, no such bucket) the remaining days are not attempted and report the
+  // same failure.
+  std::vector<ShipDayOutcome> ShipAll();
+
+  // Object keys: <prefix>YYYY-MM-DD-v1.itslog and <prefix>YYYY-MM-DD-v1.seal.json.
+  std::string FileKey(const std::string& day) const;
+  std::string SealKey(const std::string& day) const;
+
+ private:
+  Status ShipDayImpl(const std::string& day, bool force, std::string* summary);
+  void Progress(std::string_view line);
+
+  Env* env_;
+  S3Client* s3_;
+  ShipOptions options_;
+  std::function<void(std::string_view)> progress_;
+};
+
+}  // namespace itslog
