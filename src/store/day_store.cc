@@ -143,18 +143,27 @@ Result<Digest> DayStore::Impl::PreviousDayHash(const std::string& day) {
   if (!lock.ok()) {
     return lock.status();
   }
-  Result<SqliteDb> db = OpenSqlite(prev_path, /*read_only=*/true);
-  if (!db.ok()) {
-    return db.status();
+  Result<Digest> last = [&]() -> Result<Digest> {
+    Result<SqliteDb> db = OpenSqlite(prev_path, /*read_only=*/true);
+    if (!db.ok()) {
+      return db.status();
+    }
+    Result<bool> has_schema = HasAnySchema(db->get());
+    if (!has_schema.ok()) {
+      return has_schema.status();
+    }
+    if (!*has_schema) {
+      return zero;  // created but never initialised: it holds no chain to continue
+    }
+    return ReadLastHash(db->get(), prev_path);
+  }();
+  if (!last.ok() && last.status().code() == Code::kCorrupt) {
+    // Refuse rather than silently start a new chain; the operator decides.
+    return CorruptError(last.status().reason(), last.status().message() +
+                                                    "; the new day's file takes its chain_seed "
+                                                    "from it: repair it or move it aside");
   }
-  Result<bool> has_schema = HasAnySchema(db->get());
-  if (!has_schema.ok()) {
-    return has_schema.status();
-  }
-  if (!*has_schema) {
-    return zero;  // created but never initialised: it holds no chain to continue
-  }
-  return ReadLastHash(db->get(), prev_path);
+  return last;
 }
 
 Status DayStore::Impl::PrepareStatements(Connection* c) {
