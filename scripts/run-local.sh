@@ -199,7 +199,11 @@ mapfile -t WORKER_PIDS < <(printf '%s\n' "$spawn_out" | sed -n 's/.*PID: \([0-9]
   die "expected $WORKERS workers, spawn-fcgi reported ${#WORKER_PIDS[@]}"
 }
 
-nginx -p "$NGX" -e "$LOGS/nginx-error.log" -c "$NGX/nginx.conf" &
+# In its own session, so that Ctrl-C reaches only this script, which then stops nginx and
+# the workers in order (spawn-fcgi already detaches the workers).
+setsid=()
+command -v setsid >/dev/null && setsid=(setsid)
+"${setsid[@]}" nginx -p "$NGX" -e "$LOGS/nginx-error.log" -c "$NGX/nginx.conf" &
 NGINX_PID=$!
 
 BASE=http://127.0.0.1:$PORT/its-log
