@@ -39,6 +39,11 @@ Status ValidateIdempotencyKey(std::string_view key);
 // Checks that value decodes as type (INTEGER: int64; REAL: finite decimal; TEXT: any; DATE:
 // YYYY-MM-DD; DATETIME: ISO 8601; JSONB: valid JSON text; BLOB: padded base64).
 // Fails kInvalid "invalid_value", field "value".
+// In detail: INTEGER and REAL use JSON's number syntax (an optional '-', no '+', no leading
+// zeros, no spaces; INTEGER without fraction or exponent) and must fit an int64 / a double
+// (REAL: neither overflowing nor rounding to zero). TEXT is any valid UTF-8, NUL included.
+// DATE is a real calendar day in 0001..9999. DATETIME is ParseIso8601Micros's format (no
+// offset means UTC). JSONB is one JSON value, numbers of any size, nesting up to 1024.
 Status ValidateValue(ValueType type, std::string_view value);
 
 // The contract's name of a type ("INTEGER", ...).
