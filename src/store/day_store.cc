@@ -58,6 +58,12 @@ void MakeEventKey(std::string* out, std::string_view app, std::string_view name)
   out->append(name);
 }
 
+Status SealedError(const std::string& day) {
+  return UnavailableError("day_sealed", "the day " + day +
+                                            " is sealed and takes no more events (is the "
+                                            "server's clock right?)");
+}
+
 // One open day file: its connection, its prepared statements and its event ids.
 struct Connection {
   SqliteDb db;  // declared first: destroyed after the statements
@@ -215,11 +221,29 @@ Result<std::unique_ptr<Connection>> DayStore::Impl::OpenDay(const std::string& d
   }
   c->db = std::move(db).value();
   sqlite3* raw = c->db.get();
-  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" +
-                        std::string(options.durability_full ? "FULL" : "NORMAL") +
-                        "; PRAGMA busy_timeout=" + std::to_string(options.lock_timeout_ms) + ";";
   // busy_timeout is only a safety net: our writers wait on the lock file, not on SQLite.
+  std::string pragmas =
+      "PRAGMA synchronous=" + std::string(options.durability_full ? "FULL" : "NORMAL") +
+      "; PRAGMA busy_timeout=" + std::to_string(options.lock_timeout_ms) + ";";
   if (Status s = ExecSql(raw, pragmas.c_str(), "cannot open " + c->path); !s.ok()) {
+    return s;
+  }
+  Result<bool> has_schema = HasAnySchema(raw);
+  if (!has_schema.ok()) {
+    return has_schema.status();
+  }
+  if (*has_schema) {
+    // A sealed day has left WAL mode and its bytes are published (seal file_sha256): refuse
+    // it before anything could write to it, the journal mode included.
+    Result<std::map<std::string, std::string>> meta = ReadMeta(raw);
+    if (!meta.ok()) {
+      return meta.status();
+    }
+    if (meta->count("sealed_at") != 0) {
+      return SealedError(day);
+    }
+  }
+  if (Status s = ExecSql(raw, "PRAGMA journal_mode=WAL", "cannot open " + c->path); !s.ok()) {
     return s;
   }
   Result<std::optional<std::string>> mode =
@@ -231,10 +255,6 @@ Result<std::unique_ptr<Connection>> DayStore::Impl::OpenDay(const std::string& d
     return UnavailableError("storage_unavailable", "cannot put " + c->path +
                                                        " in WAL mode (does the filesystem support "
                                                        "shared memory and locks?)");
-  }
-  Result<bool> has_schema = HasAnySchema(raw);
-  if (!has_schema.ok()) {
-    return has_schema.status();
   }
   if (!*has_schema) {
     Result<Digest> seed = PreviousDayHash(day);
@@ -376,9 +396,7 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Impl::AppendInTransaction(
     StepScope scope(sealed);
     int rc = sqlite3_step(sealed);
     if (rc == SQLITE_ROW) {
-      return Fail(UnavailableError(
-          "day_sealed", "the day " + conn->day +
-                            " is sealed and takes no more events (is the server's clock right?)"));
+      return Fail(SealedError(conn->day));
     }
     if (rc != SQLITE_DONE) {
       return failed(rc);

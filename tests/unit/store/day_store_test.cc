@@ -267,6 +267,21 @@ std::vector<std::string> EventNamesIn(const std::string& path) {
 
 const std::string kZeroHash(64, '0');
 
+std::string FileBytes(const std::string& path) {
+  std::string out;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) {
+    out.append(buf, n);
+  }
+  std::fclose(f);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 TEST(DayStoreTest, DayFileNameAndPath) {
@@ -769,8 +784,17 @@ TEST(DayStoreTest, SealedFileIsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_EQ(r.status().reason(), "day_sealed");
+  // Sealing then takes the file out of WAL mode (the refusal closed the store's connection),
+  // and its bytes are published: a writer must not touch them, not even the journal mode.
+  {
+    Sqlite db(path, /*writable=*/true);
+    ASSERT_EQ(db.One("PRAGMA journal_mode=DELETE"), "delete");
+  }
+  std::string bytes_before = FileBytes(path);
   DayStore fresh(&env, Options(dir.path()));
   EXPECT_EQ(AppendOne(fresh, Ev("c")).status().reason(), "day_sealed");
+  EXPECT_EQ(FileBytes(path), bytes_before);
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
   EXPECT_EQ(ReadRows(path).size(), 1u);
   EXPECT_EQ(VerifyChain(path), "");
 }
