@@ -1,9 +1,11 @@
 #include "http/fcgi_adapter.h"
 
 #include <fcgiapp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <thread>
@@ -147,10 +149,36 @@ Status ServeFastCgi(int listen_fd, const ServeOptions& options, const HandlerFn&
     return InternalError("FCGX_Init failed");
   }
   signal(SIGPIPE, SIG_IGN);  // a client that went away must not kill the worker
+  // SIGTERM/SIGINT are taken by this thread alone (sigtimedwait below), so that libfcgi's own
+  // handler never runs. To stop, request threads that wait in accept() are woken with
+  // kWakeSignal (a no-op handler without SA_RESTART makes accept() fail with EINTR); a thread
+  // busy with a request finishes it first. Shutting the listening socket down instead would
+  // also stop the sibling processes that share it.
+  constexpr int kWakeSignal = SIGUSR2;
+  struct sigaction wake;
+  std::memset(&wake, 0, sizeof(wake));
+  wake.sa_handler = [](int) {};
+  sigemptyset(&wake.sa_mask);
+  sigaction(kWakeSignal, &wake, nullptr);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::atomic<bool> stopping{false};
+  std::atomic<int> running{options.threads};
   auto serve = [&]() {
     FCGX_Request req;
-    FCGX_InitRequest(&req, listen_fd, 0);
-    while (FCGX_Accept_r(&req) >= 0) {
+    FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    while (!stopping.load()) {
+      if (FCGX_Accept_r(&req) < 0) {
+        if (stopping.load() || errno == EINTR) {
+          continue;
+        }
+        log->Error(std::string("FastCGI accept failed: ") + std::strerror(errno));
+        break;
+      }
       auto get = [&](const char* name) { return FCGX_GetParam(name, req.envp); };
       Request request = RequestFromParams(get);
       ReadBody(&request, Param(get, "CONTENT_LENGTH"), options.max_body_bytes,
@@ -160,13 +188,24 @@ Status ServeFastCgi(int listen_fd, const ServeOptions& options, const HandlerFn&
       FCGX_PutStr(out.data(), static_cast<int>(out.size()), req.out);
       FCGX_Finish_r(&req);
     }
-    log->Warning("FastCGI accept failed; request thread stops");
+    FCGX_Free(&req, 1);
+    --running;
   };
   std::vector<std::thread> threads;
-  for (int i = 1; i < options.threads; ++i) {
+  for (int i = 0; i < options.threads; ++i) {
     threads.emplace_back(serve);
   }
-  serve();
+  const timespec tick = {0, 100 * 1000 * 1000};
+  while (running.load() > 0) {
+    if (sigtimedwait(&stop_signals, nullptr, &tick) > 0 && !stopping.exchange(true)) {
+      log->Info("stopping: finishing requests in progress");
+    }
+    if (stopping.load()) {
+      for (std::thread& t : threads) {
+        pthread_kill(t.native_handle(), kWakeSignal);  // harmless to a finished thread
+      }
+    }
+  }
   for (std::thread& t : threads) {
     t.join();
   }
