@@ -455,6 +455,7 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Impl::AppendInTransaction(
       }
     }
     std::optional<int64_t> duplicate_of;
+    bool replayed = false;
     if (event.idempotency_key) {
       sqlite3_stmt* insert = conn->insert_idempotency.get();
       BindText(insert, 1, event.app);
@@ -471,6 +472,7 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Impl::AppendInTransaction(
           return Fail(rc != SQLITE_DONE ? SqliteStatus(rc, db, "cannot read " + conn->path)
                                         : InternalError("idempotency row vanished"));
         }
+        replayed = true;
       }
     }
     if (!duplicate_of && event.is_unique) {
@@ -502,7 +504,7 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Impl::AppendInTransaction(
       }
     }
     if (duplicate_of) {
-      outcomes.push_back(AppendOutcome{*duplicate_of, true, conn->day});
+      outcomes.push_back(AppendOutcome{*duplicate_of, true, conn->day, replayed});
       continue;
     }
     ChainRow row;

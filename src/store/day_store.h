@@ -34,6 +34,7 @@ struct AppendOutcome {
   int64_t seq = 0;         // the row's seq (for a duplicate: the row stored the first time)
   bool duplicate = false;  // unique event already logged today, or idempotency key seen
   std::string day;         // "YYYY-MM-DD" of the file it went to
+  bool replayed = false;   // the duplicate is a retry of the same idempotency key
 };
 
 // Not thread-safe: one DayStore per thread (or process). Several stores, in one process or
