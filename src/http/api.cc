@@ -244,7 +244,8 @@ Response Api::HandlePut(const Request& request, const ApiKey& key, std::string_v
     return NoContent();
   }
   if (outcome->duplicate) {
-    return Json(200, OutcomeBody(*outcome, true));
+    // A retry of the same Idempotency-Key answers as the first time did, marked duplicate.
+    return Json(outcome->replayed ? 201 : 200, OutcomeBody(*outcome, true));
   }
   return Json(201, OutcomeBody(*outcome, false));
 }
