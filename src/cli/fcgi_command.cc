@@ -141,8 +141,7 @@ int RunFcgiCommand(const Args& args, Env* env) {
     return kExitUsage;
   }
   std::unique_ptr<Logger> log;
-  if (config->log == LogTarget::kStderr ||
-      (config->log == LogTarget::kAuto && StderrIsUseful())) {
+  if (config->log == LogTarget::kStderr || (config->log == LogTarget::kAuto && StderrIsUseful())) {
     log = std::make_unique<StderrLogger>();
   } else {
     log = std::make_unique<SyslogLogger>();
