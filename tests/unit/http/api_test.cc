@@ -91,7 +91,7 @@ class ApiTest : public ::testing::Test {
   FakeEnv env_;
   NullLogger log_;
   FakeStore store_;
-  DayStore::Health health_{true, "", "2025-03-01-v1.itslog", 123};
+  DayStore::Health health_{true, "", "", "2025-03-01-v1.itslog", 123};
   std::string idem_, content_type_;
   std::unique_ptr<Api> api_;
 };
