@@ -1,5 +1,6 @@
 #include "config/config_loader.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "config/config_keys.h"
 #include "core/time_util.h"
@@ -182,6 +184,28 @@ bool IsUrl(std::string_view s) {
     return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
   });
 }
+
+// Notes where each document starts, and nothing else.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  const std::vector<YAML::Mark>& starts() const { return starts_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { starts_.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  std::vector<YAML::Mark> starts_;
+};
 
 // The key entries of auth.keys as read, before the environment is applied.
 struct KeyDraft {
@@ -854,17 +878,53 @@ void Loader::FinishKeys(Config* c) {
 Config Loader::Run(std::string_view yaml) {
   Config c;
   text_ = yaml;
-  std::vector<YAML::Node> docs;
+  // YAML allows no control characters but tab and line breaks, and yaml-cpp misreads them
+  // (a NUL ends a scalar early or loops forever).
+  int line = 1;
+  int column = 1;
+  for (char ch : yaml) {
+    auto byte = static_cast<unsigned char>(ch);
+    if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      Problem({line, column}, std::string("yaml syntax error: control character 0x") +
+                                  kHex[byte >> 4] + kHex[byte & 0xf] +
+                                  " is not allowed (the file must be UTF-8 text)");
+      return c;
+    }
+    if (byte == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(std::string(yaml));
+    // Not YAML::LoadAll: on a stray token (",a: 1") yaml-cpp 0.7 makes empty documents at the
+    // same place forever. Count the documents first, at most three, watching for that.
+    std::istringstream in{std::string(yaml)};
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    for (int i = 0; i < 3 && parser.HandleNextDocument(counter); ++i) {
+    }
+    const std::vector<YAML::Mark>& starts = counter.starts();
+    for (size_t i = 0; i + 1 < starts.size(); ++i) {
+      if (starts[i].pos == starts[i + 1].pos) {
+        size_t pos = static_cast<size_t>(std::max(starts[i].pos, 0));
+        Problem(PosOf(starts[i]), "yaml syntax error: unexpected " +
+                                      Quote(pos < yaml.size() ? yaml.substr(pos, 1) : ""));
+        return c;
+      }
+    }
+    if (starts.size() > 1) {
+      Problem(PosOf(starts[1]), "only one yaml document is allowed; remove the second \"---\"");
+    }
+    root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
+    problems_.clear();
     Problem(PosOf(e.mark), "yaml syntax error: " + e.msg);
     return c;
   }
-  if (docs.size() > 1) {
-    Problem(PosOf(docs[1].Mark()), "only one yaml document is allowed; remove the second \"---\"");
-  }
-  YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
   if (Pos p = PosOf(root.Mark()); p.line > 0) {
     root_pos_ = p;
   }

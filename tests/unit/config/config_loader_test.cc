@@ -244,7 +244,7 @@ TEST(ConfigLoaderTest, ReportsEachBadConfigAtItsPlace) {
       {"data_dir: var/lib\n", 1, 11, "data_dir: expected an absolute path, got \"var/lib\""},
       {"data_dir: [/d]\n", 1, 11, "data_dir: expected a string, got a list"},
       {"- data_dir: /d\n", 1, 1, "expected a map of keys such as"},
-      {"data_dir: /d\n---\ndata_dir: /e\n", 3, 1, "only one yaml document is allowed"},
+      {"data_dir: /d\n---\ndata_dir: /e\n", 2, 1, "only one yaml document is allowed"},
       {"data_dir: /d\nlimits: 5\n", 2, 9, "limits: expected a map of keys, got \"5\""},
       {"data_dir: /d\nlimits:\n  max_batch: 0\n", 3, 14,
        "limits.max_batch: \"0\" is out of range; expected 1..2147483647"},
@@ -382,6 +382,12 @@ TEST(ConfigLoaderTest, ReportsEachBadConfigAtItsPlace) {
       {"\"data_dir: /d\n", 1, 1, "end of double-quoted string not found"},
       {"data_dir: \"/d\\\"\n", 1, 11, "end of double-quoted string not found"},
       {"data_dir: /d\nx: *nowhere\n", 2, 4, "yaml syntax error"},
+      // yaml-cpp alone would loop forever on these, or end a scalar at the NUL
+      {",data_dir: /d\n", 1, 1, "yaml syntax error: unexpected \",\""},
+      {"data_dir: /d\n...\n,\n", 3, 1, "yaml syntax error: unexpected \",\""},
+      {std::string("data_dir: /d\0/e\n", 17), 1, 13,
+       "yaml syntax error: control character 0x00 is not allowed"},
+      {"data_dir: /d\ntimezone: U\x1bTC\n", 2, 12, "control character 0x1b"},
       // aliases can make a node its own child (the loader never walks into it); an alias has
       // the place of its anchor
       {"data_dir: /d\nlimits: &a {max_batch: *a}\n", 2, 9,
@@ -639,6 +645,42 @@ TEST(ConfigLoaderTest, ExampleConfigLoads) {
   EXPECT_EQ(r->data_dir, "/var/lib/itslog");
   EXPECT_EQ(Dump(*r), Dump(*Load("data_dir: /var/lib/itslog\n").config))
       << "the example shows the defaults";
+}
+
+// Uncommenting the example key in etc/itslog.yaml gives a config whose only problem is the
+// placeholder where the hash goes.
+TEST(ConfigLoaderTest, ExampleKeyNeedsOnlyItsHash) {
+  std::ifstream in("etc/itslog.yaml");
+  ASSERT_TRUE(in.good()) << "run from the repository root";
+  std::string out;
+  std::string line;
+  bool in_block = false;
+  int hash_line = 0;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (line == "  keys: []") {
+      continue;  // replaced by the example
+    }
+    if (line == "  # keys:") {
+      in_block = true;
+    } else if (in_block && line.rfind("  # ", 0) != 0) {
+      in_block = false;
+    }
+    if (in_block) {
+      line = "  " + line.substr(4);
+    }
+    ++n;
+    if (line.find("key_sha256:") != std::string::npos && in_block) {
+      hash_line = n;
+    }
+    out += line + "\n";
+  }
+  ASSERT_GT(hash_line, 0);
+  Loaded l = Load(out);
+  ASSERT_EQ(l.problems.size(), 1u) << out << Show(l.problems);
+  EXPECT_EQ(l.problems[0].line, hash_line);
+  EXPECT_NE(l.problems[0].message.find("auth.keys[0].key_sha256: expected 64 hex digits"),
+            std::string::npos);
 }
 
 TEST(ConfigKeysTest, MarkdownListsEveryKeyAndVariable) {
