@@ -16,6 +16,9 @@ Environment (defaults in brackets):
   BENCH_WORKER_ARGS []     extra arguments for `itslog fcgi`, e.g. "--threads 8"
   BENCH_NOOP_THREADS [1]   request threads of each no-op responder
   BENCH_KEEP_CONN [0]      1: fastcgi_keep_conn on, with an upstream keepalive pool
+  BENCH_PROFILE [0]        1: after the rounds, profile PUT /v1/event and PUT /v1/unique at
+                           64 connections (perf record -a, strace -c of one worker) into
+                           BUILD/bench/profile/
 Every process started here is stopped by its PID when the run ends, also on failure or Ctrl-C.
 """
 
@@ -58,6 +61,7 @@ NGINX_WORKERS = env_int("BENCH_NGINX_WORKERS", 2)
 WRK_THREADS = env_int("BENCH_WRK_THREADS", 2)
 NOOP_THREADS = env_int("BENCH_NOOP_THREADS", 1)
 KEEP_CONN = env_int("BENCH_KEEP_CONN", 0) == 1
+PROFILE = env_int("BENCH_PROFILE", 0) == 1
 WORKER_ARGS = shlex.split(os.environ.get("BENCH_WORKER_ARGS", ""))
 BATCH_EVENTS = 1000
 BATCH_CONNECTIONS = 8
@@ -110,12 +114,18 @@ def stop_pid(pid, timeout=5.0):
             pass
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise BenchError(f"no VmRSS for pid {pid}")
+    raise BenchError(f"no {field} for pid {pid}")
+
+
+def memory_of(pids):
+    """{pid: {"rss": KiB, "anon": KiB, "file": KiB}}: RssFile is mostly shared libraries."""
+    return {str(p): {"rss": rss_kib(p), "anon": rss_kib(p, "RssAnon"),
+                     "file": rss_kib(p, "RssFile")} for p in pids if pid_alive(p)}
 
 
 def median(xs):
@@ -200,9 +210,9 @@ durability: {durability}
 storage: sqlite
 log: stderr
 limits:
-  max_body_bytes: 8388608
+  max_body_bytes: 1048576
   max_batch: {max(BATCH_EVENTS, READ_BATCH)}
-  max_event_names_per_app_per_day: 100000
+  max_event_names_per_app_per_day: 10000
 auth:
   required: true
   keys:
@@ -633,9 +643,53 @@ class Bench:
                             "normal", app, seconds=secs)
             rps = max(res["rps"], 100)
             done = self.normal_requests
-        rss = {str(p): rss_kib(p) for p in pids if pid_alive(p)}
-        log(f"  after {done:,} requests: RSS {rss} KiB")
+        rss = memory_of(pids)
+        log(f"  after {done:,} requests: {rss} KiB")
         return done, rss
+
+    # --- profiles --------------------------------------------------------------------------------
+    def profile(self):
+        """perf record -a -g over a PUT /v1/event and a PUT /v1/unique case, and strace -c of
+        one worker over another PUT case; reports in BUILD/bench/profile/."""
+        run = self.run
+        d = os.path.join(run.out_dir, "profile")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        pids = run.sets["normal"]["pids"]
+        secs = max(3, min(SECONDS, 8))
+        log("profile")
+        cases = (("put", self.single_env("/its-log", "PUT", "profile-put"), "profile-put",
+                  "single"),
+                 ("unique", {"BENCH_METHOD": "PUT", "BENCH_PATH": "/its-log/v1/unique/prof-u",
+                             "BENCH_UNIQUE_NAMES": UNIQUE_NAMES}, "prof-u", "unique"))
+        for name, env, app, kind in cases:
+            data = os.path.join(d, f"perf-{name}.data")
+            try:
+                p = subprocess.Popen(["perf", "record", "-a", "-g", "-o", data, "--", "sleep",
+                                      str(secs)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            except OSError as e:
+                run.warnings.append(f"perf not available: {e}")
+                return
+            self.case(f"profile_{name}_c64", 64, env, "normal", app, kind=kind, seconds=secs)
+            p.wait()
+            for sort, extra, suffix in (("comm,dso", [], "by-process"),
+                                        ("sym", ["--comm", "itslog"], "itslog-symbols")):
+                with open(os.path.join(d, f"perf-{name}-{suffix}.txt"), "w") as f:
+                    subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio",
+                                    "-g", "none", "--sort", sort, "--percent-limit", "0.3"] +
+                                   extra, stdout=f, stderr=subprocess.DEVNULL)
+        out = os.path.join(d, "strace-put-one-worker.txt")
+        if shutil.which("strace"):
+            p = subprocess.Popen(["strace", "-c", "-f", "-o", out, "-p", str(pids[0])],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+            self.case("profile_put_strace_c64", 64,
+                      self.single_env("/its-log", "PUT", "profile-strace"), "normal",
+                      "profile-strace", seconds=secs)
+            p.send_signal(signal.SIGINT)
+            p.wait(30)
+        log(f"  reports in {d}")
 
     # --- read side -------------------------------------------------------------------------------
     def read_side(self):
@@ -827,8 +881,8 @@ def main():
                              tail(run.sets["normal"]["stderr"]))
         version = json.loads(body).get("version")
         bench.warm_up()
-        rss_warm = {str(p): rss_kib(p) for p in run.sets["normal"]["pids"]}
-        log(f"  RSS after warm-up: {rss_warm} KiB")
+        rss_warm = memory_of(run.sets["normal"]["pids"])
+        log(f"  memory after warm-up: {rss_warm} KiB")
         for r in range(1, ROUNDS + 1):
             bench.round(r)
         schema = bench.dump_schema(run.sets["normal"]["data_dir"])
@@ -838,6 +892,8 @@ def main():
         for x in raw:
             log(f"  {x['rows_per_s']:,.0f} rows/s")
         done_requests, rss_million = bench.million()
+        if PROFILE:
+            bench.profile()
         read = bench.read_side()
         results = summarise(bench, info, version, rss_warm, rss_million, done_requests, raw,
                             read, started)
@@ -909,8 +965,10 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
     m["export_csv_entries_per_s"] = (read["export_csv"]["entries_per_s"]
                                      if read["export_csv"] else None)
     m["counts_day_ms"] = read["counts_day_ms"]
-    m["worker_rss_kib"] = max(rss_million.values()) if rss_million else None
-    m["worker_rss_warm_kib"] = max(rss_warm.values()) if rss_warm else None
+    m["worker_rss_kib"] = max(x["rss"] for x in rss_million.values()) if rss_million else None
+    m["worker_rss_anon_kib"] = (max(x["anon"] for x in rss_million.values())
+                                if rss_million else None)
+    m["worker_rss_warm_kib"] = max(x["rss"] for x in rss_warm.values()) if rss_warm else None
     m["single_ingest_vs_fcgi_noop"] = ratio(m["single_ingest_rps"], m["fcgi_noop_rps"])
     m["single_ingest_vs_nginx_204"] = ratio(m["single_ingest_rps"], m["nginx_204_rps"])
     m["fcgi_noop_vs_nginx_204"] = ratio(m["fcgi_noop_rps"], m["nginx_204_rps"])
@@ -976,6 +1034,8 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
     lines.append(f"{'worker RSS after warm-up (KiB)':<40}{fmt_num(m['worker_rss_warm_kib']):>14}")
     lines.append(f"{'worker RSS after ' + format(done_requests, ',') + ' req (KiB)':<40}"
                  f"{fmt_num(m['worker_rss_kib']):>14}")
+    lines.append(f"{'  of which anonymous (heap, stacks)':<40}"
+                 f"{fmt_num(m['worker_rss_anon_kib']):>14}")
     lines.append("")
     targets = [
         ("single ingest >= 0.9 x fcgi no-op", m["single_ingest_vs_fcgi_noop"], 0.9),
