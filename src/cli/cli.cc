@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/read_commands.h"
 #include "config/config_loader.h"
 #include "core/version.h"
 
@@ -27,6 +28,16 @@ constexpr Command kCommands[] = {
      RunFcgiCommand},
     {"check-config", "itslog check-config [--config PATH]",
      "check the configuration; print problems as file:line:column: message", RunCheckConfigCommand},
+    {"verify", "itslog verify FILE|DAY... [--seal SEAL] [--config PATH]",
+     "re-check day files: schema, dense seq, hash chain, seal, integrity; name the first bad seq",
+     RunVerifyCommand},
+    {"export", "itslog export FILE|DAY [--format jsonl|csv] [--app A] [--event E] [--no-header]",
+     "write a day's events to stdout as JSON lines or CSV", RunExportCommand},
+    {"stats", "itslog stats [DAY|FILE] [--json] [--top N] [--config PATH]",
+     "summarise a day file (default: today's): rows, apps, events, top events, times, size",
+     RunStatsCommand},
+    {"tail", "itslog tail [-f] [-n N] [--app A] [--event E] [--json] [--config PATH]",
+     "show the newest events of today; with -f follow them, across midnight", RunTailCommand},
 };
 
 void PrintHelp(FILE* out) {

@@ -135,6 +135,14 @@ Response Api::Dispatch(const Request& request) const {
       }
       return HandlePut(request, **key, route.app, route.event, route.id == RouteId::kUnique);
     }
+    case RouteId::kEvents:
+    case RouteId::kEventBySeq:
+    case RouteId::kCounts:
+    case RouteId::kUniques:
+    case RouteId::kOverview:
+    case RouteId::kTail:
+    case RouteId::kMetrics:
+      return read_->Handle(route, request, **key);
     default:
       return ErrorResponse(Status(Code::kNotFound, "not_found", "no such endpoint"));
   }

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/env.h"
 #include "core/log.h"
+#include "http/read_api.h"
 #include "http/request.h"
 #include "store/day_store.h"
 
@@ -29,7 +30,9 @@ struct ApiContext {
 
 class Api {
  public:
-  explicit Api(ApiContext context) : ctx_(std::move(context)) {}
+  explicit Api(ApiContext context)
+      : ctx_(std::move(context)),
+        read_(std::make_shared<ReadApi>(ctx_.config, ctx_.env, ctx_.log)) {}
 
   // Never throws; every failure becomes the contract's error response.
   Response Handle(const Request& request) const;
@@ -42,6 +45,7 @@ class Api {
   Response HandleHealth() const;
 
   ApiContext ctx_;
+  std::shared_ptr<ReadApi> read_;  // the read routes and /metrics (http/read_api.h)
 };
 
 }  // namespace itslog

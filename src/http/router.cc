@@ -84,6 +84,30 @@ Route MatchRoute(std::string_view method, std::string_view path) {
   if (s.size() == 1 && s[0] == "metrics") {
     return Allowed(RouteId::kMetrics, method, is_get, "GET, HEAD");
   }
+  if (s.size() >= 2 && s[0] == "v1") {
+    static constexpr struct {
+      std::string_view name;
+      RouteId id;
+    } kReadRoutes[] = {{"events", RouteId::kEvents},
+                       {"counts", RouteId::kCounts},
+                       {"uniques", RouteId::kUniques},
+                       {"overview", RouteId::kOverview},
+                       {"tail", RouteId::kTail}};
+    for (const auto& r : kReadRoutes) {
+      if (s[1] != r.name) {
+        continue;
+      }
+      if (s.size() == 2) {
+        return Allowed(r.id, method, is_get, "GET, HEAD");
+      }
+      if (s.size() == 4 && r.id == RouteId::kEvents) {
+        Route route = Allowed(RouteId::kEventBySeq, method, is_get, "GET, HEAD");
+        route.day = s[2];
+        route.seq = s[3];
+        return route;
+      }
+    }
+  }
   if (s.size() == 2 && s[0] == "v1" && s[1] == "log") {
     return Allowed(RouteId::kLog, method, method == "POST", "POST");
   }

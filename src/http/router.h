@@ -15,12 +15,21 @@ enum class RouteId {
   kUnique,   // PUT /v1/unique/<app>/<event>, /unique/<app>/<event>
   kHealthz,  // GET /healthz
   kMetrics,  // GET /metrics
+  // The read API (GET and HEAD):
+  kEvents,      // /v1/events
+  kEventBySeq,  // /v1/events/<day>/<seq>
+  kCounts,      // /v1/counts
+  kUniques,     // /v1/uniques
+  kOverview,    // /v1/overview
+  kTail,        // /v1/tail
 };
 
 struct Route {
   RouteId id = RouteId::kNotFound;
   std::string app;    // raw path segment, validated by the handler
   std::string event;  // raw path segment
+  std::string day;    // kEventBySeq: raw path segments, validated by the handler
+  std::string seq;
   std::string allow;  // for kMethodNotAllowed: the Allow header value
 };
 
