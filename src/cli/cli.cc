@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/read_commands.h"
+#include "cli/ship_command.h"
 #include "config/config_loader.h"
 #include "core/version.h"
 
@@ -38,6 +39,9 @@ constexpr Command kCommands[] = {
      RunStatsCommand},
     {"tail", "itslog tail [-f] [-n N] [--app A] [--event E] [--json] [--config PATH]",
      "show the newest events of today; with -f follow them, across midnight", RunTailCommand},
+    {"ship", "itslog ship [--day D] [--config PATH]",
+     "copy every closed day to S3, seal it, prove the copy, then (delete_local) remove it",
+     RunShipCommand},
 };
 
 void PrintHelp(FILE* out) {
