@@ -188,6 +188,13 @@ int RunFcgiCommand(const Args& args, Env* env) {
   ctx.log = log.get();
   ctx.append = [&](std::span<const Event> events) { return committer.Append(events); };
   ctx.health = [&]() { return committer.CheckHealth(); };
+  // Counters shared by every worker of this data_dir; serving goes on without them.
+  Result<std::unique_ptr<Metrics>> metrics = Metrics::Open(config->data_dir);
+  if (metrics.ok()) {
+    ctx.metrics = metrics->get();
+  } else {
+    log->Warning("itslog fcgi: metrics are not counted: " + metrics.status().ToString());
+  }
   Api api(ctx);
   HandlerFn handler = [&api](const Request& r) { return api.Handle(r); };
 

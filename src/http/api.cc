@@ -72,9 +72,11 @@ std::string OutcomeBody(const AppendOutcome& o, bool duplicate) {
 }  // namespace
 
 Response Api::Handle(const Request& request) const {
+  int64_t started = ctx_.env->MonotonicMicros();
+  Route route = MatchRoute(request.method, request.path);
   Response response;
   try {
-    response = Dispatch(request);
+    response = Dispatch(route, request);
   } catch (const std::exception& e) {
     ctx_.log->Error(std::string("bug: unexpected exception handling ") + request.method + " " +
                     request.path + ": " + e.what());
@@ -87,11 +89,19 @@ Response Api::Handle(const Request& request) const {
     ctx_.log->Write(response.status >= 500 ? LogLevel::kError : LogLevel::kInfo,
                     std::to_string(response.status) + " " + request.method + " " + request.path);
   }
+  if (ctx_.metrics != nullptr) {
+    bool ingest =
+        route.id == RouteId::kLog || route.id == RouteId::kEvent || route.id == RouteId::kUnique;
+    if (ingest && response.status >= 400) {
+      // The whole request was refused (a batch's per-item refusals are counted by HandleLog).
+      ctx_.metrics->RecordRejected(response.error_code);
+    }
+    ctx_.metrics->RecordRequest(route.id, response.status, ctx_.env->MonotonicMicros() - started);
+  }
   return response;
 }
 
-Response Api::Dispatch(const Request& request) const {
-  Route route = MatchRoute(request.method, request.path);
+Response Api::Dispatch(const Route& route, const Request& request) const {
   switch (route.id) {
     case RouteId::kNotFound:
       return ErrorResponse(
@@ -192,6 +202,9 @@ Response Api::HandleLog(const Request& request, const ApiKey& key) const {
     if (!outcomes[0].ok()) {
       return ErrorResponse(outcomes[0].status());
     }
+    if (ctx_.metrics != nullptr) {
+      ctx_.metrics->RecordAccepted(1, outcomes[0]->duplicate ? 1 : 0);
+    }
     return NoContent();
   }
   // Per-item results in item order: parse/auth errors, then store errors, by index.
@@ -208,6 +221,14 @@ Response Api::HandleLog(const Request& request, const ApiKey& key) const {
     } else {
       ++accepted;
       duplicates += outcomes[k]->duplicate ? 1 : 0;
+    }
+  }
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->RecordAccepted(accepted, duplicates);
+    for (const Status& e : errors) {
+      if (!e.ok()) {
+        ctx_.metrics->RecordRejected(e.reason());
+      }
     }
   }
   std::string body = "{\"accepted\":" + std::to_string(accepted) + ",\"rejected\":" +
@@ -247,6 +268,9 @@ Response Api::HandlePut(const Request& request, const ApiKey& key, std::string_v
   const Result<AppendOutcome>& outcome = appended.value()[0];
   if (!outcome.ok()) {
     return ErrorResponse(outcome.status());
+  }
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->RecordAccepted(1, outcome->duplicate ? 1 : 0);
   }
   if (!is_unique) {
     return NoContent();

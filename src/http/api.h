@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/env.h"
 #include "core/log.h"
+#include "http/metrics.h"
 #include "http/read_api.h"
 #include "http/request.h"
 #include "store/day_store.h"
@@ -26,6 +27,8 @@ struct ApiContext {
   Logger* log = nullptr;
   AppendFn append;  // stores events; returns after the commit
   HealthFn health;
+  // The shared counters behind GET /metrics; nullptr: not counted (e.g. no writable data_dir).
+  Metrics* metrics = nullptr;
 };
 
 class Api {
@@ -38,7 +41,7 @@ class Api {
   Response Handle(const Request& request) const;
 
  private:
-  Response Dispatch(const Request& request) const;
+  Response Dispatch(const Route& route, const Request& request) const;
   Response HandleLog(const Request& request, const ApiKey& key) const;
   Response HandlePut(const Request& request, const ApiKey& key, std::string_view app,
                      std::string_view event, bool is_unique) const;

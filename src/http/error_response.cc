@@ -46,6 +46,7 @@ void AppendErrorObject(std::string* out, const Status& status) {
 Response ErrorResponse(const Status& status) {
   Response r;
   r.status = HttpStatusFor(status.code());
+  r.error_code = status.reason();
   r.body = "{\"error\":";
   AppendErrorObject(&r.body, status);
   r.body += "}\n";

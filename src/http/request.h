@@ -27,6 +27,7 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
   std::string content_type = "application/json";
   std::string body;
+  std::string error_code;  // the error's "code" when this is an error response; for metrics
 };
 
 }  // namespace itslog

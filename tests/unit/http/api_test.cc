@@ -5,6 +5,7 @@
 #include <map>
 
 #include "lib/fake_env.h"
+#include "lib/temp_dir.h"
 
 namespace itslog {
 namespace {
@@ -74,6 +75,21 @@ class ApiTest : public ::testing::Test {
     api_ = std::make_unique<Api>(ctx);
   }
 
+  // Rebuilds the Api with shared counters in a temporary data_dir.
+  void EnableMetrics() {
+    auto m = Metrics::Open(metrics_dir_.path());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    metrics_ = std::move(m).value();
+    ApiContext ctx;
+    ctx.config = &config_;
+    ctx.env = &env_;
+    ctx.log = &log_;
+    ctx.append = [this](std::span<const Event> e) { return store_.Append(e); };
+    ctx.health = [this]() { return health_; };
+    ctx.metrics = metrics_.get();
+    api_ = std::make_unique<Api>(ctx);
+  }
+
   Response Call(const std::string& method, const std::string& path, const std::string& body = "",
                 const std::string& key = "ingest-key") {
     Request r;
@@ -94,6 +110,8 @@ class ApiTest : public ::testing::Test {
   DayStore::Health health_{true, "", "", "2025-03-01-v1.itslog", 123};
   std::string idem_, content_type_;
   std::unique_ptr<Api> api_;
+  TempDir metrics_dir_;
+  std::unique_ptr<Metrics> metrics_;
 };
 
 TEST_F(ApiTest, SinglePostStoresAndAnswers204) {
@@ -234,6 +252,47 @@ TEST_F(ApiTest, BadIdempotencyHeaderIs400) {
   Response r = Call("PUT", "/v1/event/gov.hhs.cms.bb2/x");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find(R"("field":"Idempotency-Key")"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace itslog
+
+namespace itslog {
+namespace {
+
+// The value of one exposition line (name with labels), or -1 when the page lacks it.
+int64_t MetricValue(const std::string& page, const std::string& series) {
+  size_t at = page.find("\n" + series + " ");
+  if (at == std::string::npos) {
+    return -1;
+  }
+  return std::stoll(page.substr(at + series.size() + 2));
+}
+
+TEST_F(ApiTest, IngestOutcomesAreCountedInTheSharedMetrics) {
+  EnableMetrics();
+  EXPECT_EQ(Call("POST", "/v1/log", R"({"event":"one"})").status, 204);
+  Response batch =
+      Call("POST", "/v1/log", R"([{"event":"two"},{"event":"bad name!"},{"event":"capped"}])");
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  EXPECT_EQ(Call("PUT", "/v1/unique/gov.hhs.cms.bb2/u").status, 201);
+  EXPECT_EQ(Call("PUT", "/v1/unique/gov.hhs.cms.bb2/u").status, 200);
+  EXPECT_EQ(Call("POST", "/v1/log", R"({"event":"x"})", "").status, 401);
+  EXPECT_EQ(Call("POST", "/v1/log", "{").status, 400);
+
+  std::string page = metrics_->RenderPrometheus({});
+  EXPECT_EQ(MetricValue(page, "itslog_events_accepted_total"), 4) << page;
+  EXPECT_EQ(MetricValue(page, "itslog_events_duplicates_total"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_events_rejected_total{reason=\"invalid_event_name\"}"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_events_rejected_total{reason=\"too_many_event_names\"}"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_events_rejected_total{reason=\"missing_key\"}"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_events_rejected_total{reason=\"invalid_json\"}"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_http_requests_total{route=\"log\",code=\"204\"}"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_http_requests_total{route=\"log\",code=\"200\"}"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_http_requests_total{route=\"unique\",code=\"201\"}"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_http_requests_total{route=\"log\",code=\"401\"}"), 1);
+  EXPECT_EQ(MetricValue(page, "itslog_http_request_duration_seconds_count{route=\"log\"}"), 4);
+  EXPECT_EQ(MetricValue(page, "itslog_http_request_duration_seconds_count{route=\"unique\"}"), 2);
 }
 
 }  // namespace
