@@ -36,23 +36,37 @@ class ApiTests:
         self.assertStatus(r, 200)
         self.assertEqual(r.body, b"")
 
-    def test_metrics_prometheus_text(self):
-        self.assertNoContent(self.req("PUT", f"/v1/event/{self.app}/m.e"))
-        self.assertError(self.req("PUT", f"/v1/event/{self.app}/.bad"), 400)
-        r = self.req("GET", "/metrics")
+    def scrape(self):
+        """GET /metrics with the admin key: {series: value} of the samples; checks the format."""
+        r = self.req("GET", "/metrics", key=self.keys.admin)
         self.assertStatus(r, 200)
         self.assertTrue((r.header("Content-Type") or "").startswith("text/plain"), r)
-        text = r.text()
-        samples = 0
-        for line in text.splitlines():
+        samples = {}
+        for line in r.text().splitlines():
             if not line or line.startswith("#"):
                 self.assertRegex(line, r"^(|# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*)$")
                 continue
             self.assertRegex(line, r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfNa]+$',
                              "not a Prometheus sample line")
-            samples += 1
-        self.assertGreater(samples, 0, text)
-        self.assertIn("# TYPE", text)
+            series, value = line.rsplit(" ", 1)
+            samples[series] = float(value)
+        return samples
+
+    def test_metrics_prometheus_text(self):
+        before = self.scrape()
+        self.assertNoContent(self.req("PUT", f"/v1/event/{self.app}/m.e"))
+        self.assertNoContent(self.req("PUT", f"/v1/event/{self.app}/m.e"))
+        self.assertError(self.req("PUT", f"/v1/event/{self.app}/.bad"), 400)
+        after = self.scrape()
+        self.assertEqual(after["itslog_events_accepted_total"]
+                         - before["itslog_events_accepted_total"], 2)
+        bad = 'itslog_events_rejected_total{reason="invalid_event_name"}'
+        self.assertEqual(after[bad] - before[bad], 1)
+        self.assertIn('itslog_http_request_duration_seconds_bucket{route="event",le="+Inf"}',
+                      after)
+        # /metrics needs the admin scope; without a key it is 401.
+        self.assertError(self.req("GET", "/metrics"), 403, "missing_scope")
+        self.assertError(self.req("GET", "/metrics", key=None), 401, "missing_key")
 
     # POST /v1/log --------------------------------------------------------------------------
     def test_log_single_204(self):
@@ -334,7 +348,9 @@ class ApiTests:
                 else:
                     r = self.req("PUT", f"/v1/event/{self.app}/e",
                                  headers={"Idempotency-Key": bad})
-                self.assertError(r, 400, "invalid_idempotency_key", "id")
+                # The field names where the bad key came from: the header, or the "id" member.
+                self.assertError(r, 400, "invalid_idempotency_key",
+                                 "id" if not bad.isascii() else "Idempotency-Key")
         self.assertError(self.log({"event": "e", "app": self.app, "id": ""}), 400,
                          "invalid_idempotency_key", "id")
         self.assertNothingStored(before)

@@ -16,6 +16,7 @@ class Keys:
         self.ingest_a = "ia_" + secrets.token_hex(16)
         self.all = "all_" + secrets.token_hex(16)
         self.read = "ro_" + secrets.token_hex(16)
+        self.admin = "ad_" + secrets.token_hex(16)
         self.unknown = "xx_" + secrets.token_hex(16)
 
 
@@ -59,6 +60,10 @@ def write_config(path, data_dir, keys, auth_required=True, limits=None, extra=No
         "    - name: read-only",
         f"      key_sha256: {sha256_hex(keys.read)}",
         "      scopes: [read]",
+        "      apps: [\"*\"]",
+        "    - name: admin",
+        f"      key_sha256: {sha256_hex(keys.admin)}",
+        "      scopes: [admin]",
         "      apps: [\"*\"]",
     ]
     for k, v in (extra or {}).items():
