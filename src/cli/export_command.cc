@@ -18,10 +18,10 @@ int RunExportCommand(const Args& args, Env* env) {
   Result<ParsedArgs> parsed =
       ParseArgs(args, {"--config", "--format", "--app", "--event"}, {"--no-header"});
   if (!parsed.ok() || parsed->positional.size() != 1) {
-    std::fprintf(stderr, "itslog export: %s\n%s\n",
-                 parsed.ok() ? "name one day file or day (YYYY-MM-DD)"
-                             : parsed.status().message().c_str(),
-                 usage);
+    std::fprintf(
+        stderr, "itslog export: %s\n%s\n",
+        parsed.ok() ? "name one day file or day (YYYY-MM-DD)" : parsed.status().message().c_str(),
+        usage);
     return kExitUsage;
   }
   ExportOptions options;

@@ -22,16 +22,15 @@ int RunTailCommand(const Args& args, Env* env);
 // FILE|DAY: a "YYYY-MM-DD" names <data_dir>/YYYY-MM-DD-v1.itslog of the configuration (loaded
 // from --config, $ITSLOG_CONFIG or the default path); anything else is a file path. Prints
 // problems to stderr and returns nullopt (exit 2) when the configuration is needed and bad.
-std::optional<std::string> ResolveDayFile(const std::string& arg, const ParsedArgs& args,
-                                          Env* env);
+std::optional<std::string> ResolveDayFile(const std::string& arg, const ParsedArgs& args, Env* env);
 
 struct TailOptions {
-  bool follow = false;                // -f
-  std::optional<std::string> app;     // --app
-  std::optional<std::string> event;   // --event
-  bool json = false;                  // --json: one JSON object per line
-  int64_t lines = 10;                 // -n: rows shown before following
-  int64_t poll_micros = 250000;       // how often -f looks for new rows
+  bool follow = false;               // -f
+  std::optional<std::string> app;    // --app
+  std::optional<std::string> event;  // --event
+  bool json = false;                 // --json: one JSON object per line
+  int64_t lines = 10;                // -n: rows shown before following
+  int64_t poll_micros = 250000;      // how often -f looks for new rows
 };
 
 // The work of `itslog tail`: prints the last rows of today's file, then (follow) new rows as

@@ -49,8 +49,7 @@ void PrintText(const std::string& path, const DayStats& s) {
               static_cast<long long>(s.file_bytes), static_cast<long long>(s.wal_bytes));
   std::printf("rows          %lld\n", static_cast<long long>(s.rows));
   std::printf("apps          %lld\n", static_cast<long long>(s.apps));
-  std::printf("events        %lld distinct (app, event) names\n",
-              static_cast<long long>(s.events));
+  std::printf("events        %lld distinct (app, event) names\n", static_cast<long long>(s.events));
   std::printf("unique events %lld\n", static_cast<long long>(s.unique_events));
   std::printf("first         %s\n", TimeOrDash(s.first_ts).c_str());
   std::printf("last          %s\n", TimeOrDash(s.last_ts).c_str());

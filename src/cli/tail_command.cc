@@ -155,10 +155,11 @@ int RunTailCommand(const Args& args, Env* env) {
   Result<ParsedArgs> parsed =
       ParseArgs(args, {"--config", "--app", "--event", "-n"}, {"-f", "--follow", "--json"});
   if (!parsed.ok() || !parsed->positional.empty()) {
-    std::fprintf(stderr,
-                 "itslog tail: %s\nusage: itslog tail [-f] [-n N] [--app A] [--event E] "
-                 "[--json]\n",
-                 parsed.ok() ? "takes no arguments but options" : parsed.status().message().c_str());
+    std::fprintf(
+        stderr,
+        "itslog tail: %s\nusage: itslog tail [-f] [-n N] [--app A] [--event E] "
+        "[--json]\n",
+        parsed.ok() ? "takes no arguments but options" : parsed.status().message().c_str());
     return kExitUsage;
   }
   TailOptions options;
@@ -167,8 +168,7 @@ int RunTailCommand(const Args& args, Env* env) {
   options.app = parsed->Get("--app");
   options.event = parsed->Get("--event");
   if (options.app && !ValidateAppName(*options.app).ok()) {
-    std::fprintf(stderr, "itslog tail: --app %s is not an app name\n",
-                 Quote(*options.app).c_str());
+    std::fprintf(stderr, "itslog tail: --app %s is not an app name\n", Quote(*options.app).c_str());
     return kExitUsage;
   }
   if (options.event && !ValidateEventName(*options.event).ok()) {

@@ -27,9 +27,9 @@ std::optional<std::string> ResolveDayFile(const std::string& arg, const ParsedAr
 int RunVerifyCommand(const Args& args, Env* env) {
   Result<ParsedArgs> parsed = ParseArgs(args, {"--config", "--seal"}, {"--no-integrity-check"});
   if (!parsed.ok() || parsed->positional.empty()) {
-    std::fprintf(stderr, "itslog verify: %s\nusage: itslog verify FILE|DAY... [--seal SEAL]\n",
-                 parsed.ok() ? "name a day file or a day (YYYY-MM-DD)"
-                             : parsed.status().message().c_str());
+    std::fprintf(
+        stderr, "itslog verify: %s\nusage: itslog verify FILE|DAY... [--seal SEAL]\n",
+        parsed.ok() ? "name a day file or a day (YYYY-MM-DD)" : parsed.status().message().c_str());
     return kExitUsage;
   }
   VerifyOptions options;

@@ -17,9 +17,9 @@ namespace {
 constexpr uint64_t kMagic = 0x69746c6f676d7431;  // "itlogmt1"
 
 constexpr RouteId kRoutes[] = {
-    RouteId::kNotFound, RouteId::kMethodNotAllowed, RouteId::kLog,     RouteId::kEvent,
-    RouteId::kUnique,   RouteId::kHealthz,          RouteId::kMetrics, RouteId::kEvents,
-    RouteId::kEventBySeq, RouteId::kCounts,         RouteId::kUniques, RouteId::kOverview,
+    RouteId::kNotFound,   RouteId::kMethodNotAllowed, RouteId::kLog,     RouteId::kEvent,
+    RouteId::kUnique,     RouteId::kHealthz,          RouteId::kMetrics, RouteId::kEvents,
+    RouteId::kEventBySeq, RouteId::kCounts,           RouteId::kUniques, RouteId::kOverview,
     RouteId::kTail,
 };
 constexpr size_t kRouteCount = sizeof(kRoutes) / sizeof(kRoutes[0]);
@@ -29,7 +29,7 @@ constexpr int kStatuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 413, 422, 4
 constexpr size_t kStatusCount = sizeof(kStatuses) / sizeof(kStatuses[0]);  // + 1: "other"
 
 // Upper bounds of the latency buckets, in microseconds (and as Prometheus writes them).
-constexpr int64_t kBucketMicros[] = {500,   1000,   2500,   5000,    10000,   25000,  50000,
+constexpr int64_t kBucketMicros[] = {500,    1000,   2500,   5000,    10000,   25000,   50000,
                                      100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 constexpr const char* kBucketLabels[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01",
                                          "0.025",  "0.05",  "0.1",    "0.25",  "0.5",
@@ -38,13 +38,27 @@ constexpr size_t kBucketCount = sizeof(kBucketMicros) / sizeof(kBucketMicros[0])
 
 // The error codes an event can be refused with (TEAM decisions, docs/API.md); + 1: "other".
 constexpr std::string_view kReasons[] = {
-    "invalid_json",       "empty_body",          "empty_batch",
-    "missing_field",      "unknown_field",       "invalid_app_name",
-    "invalid_event_name", "invalid_type",        "invalid_value",
-    "invalid_idempotency_key", "missing_key",    "unknown_key",
-    "missing_scope",      "app_not_allowed",     "body_too_large",
-    "batch_too_large",    "too_many_event_names", "lock_timeout",
-    "disk_full",          "storage_unavailable", "day_sealed",
+    "invalid_json",
+    "empty_body",
+    "empty_batch",
+    "missing_field",
+    "unknown_field",
+    "invalid_app_name",
+    "invalid_event_name",
+    "invalid_type",
+    "invalid_value",
+    "invalid_idempotency_key",
+    "missing_key",
+    "unknown_key",
+    "missing_scope",
+    "app_not_allowed",
+    "body_too_large",
+    "batch_too_large",
+    "too_many_event_names",
+    "lock_timeout",
+    "disk_full",
+    "storage_unavailable",
+    "day_sealed",
     "internal",
 };
 constexpr size_t kReasonCount = sizeof(kReasons) / sizeof(kReasons[0]);
@@ -72,8 +86,7 @@ void Add(uint64_t* counter, uint64_t n) {
 }
 
 uint64_t Load(const uint64_t* counter) {
-  return std::atomic_ref<uint64_t>(*const_cast<uint64_t*>(counter))
-      .load(std::memory_order_relaxed);
+  return std::atomic_ref<uint64_t>(*const_cast<uint64_t*>(counter)).load(std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -130,9 +143,9 @@ Result<std::unique_ptr<Metrics>> Metrics::Open(const std::string& data_dir) {
   }
   path += kFileName;
   auto fail = [&](const char* what) {
-    return UnavailableError("storage_unavailable", std::string("cannot ") + what +
-                                                       " the metrics file " + path + ": " +
-                                                       std::strerror(errno));
+    return UnavailableError(
+        "storage_unavailable",
+        std::string("cannot ") + what + " the metrics file " + path + ": " + std::strerror(errno));
   };
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -236,8 +249,7 @@ std::string Metrics::RenderPrometheus(const MetricsGauges& gauges) const {
   head("itslog_events_rejected_total", "counter", "Events refused, by error code.");
   for (size_t i = 0; i <= kReasonCount; ++i) {
     std::string reason = i < kReasonCount ? std::string(kReasons[i]) : "other";
-    line("itslog_events_rejected_total", "reason=\"" + reason + "\"",
-         Load(&shared_->rejected[i]));
+    line("itslog_events_rejected_total", "reason=\"" + reason + "\"", Load(&shared_->rejected[i]));
   }
   head("itslog_http_requests_total", "counter", "Requests answered, by route and HTTP status.");
   for (size_t r = 0; r < kRouteCount; ++r) {

@@ -158,8 +158,8 @@ Result<QueryParams> ParseQuery(std::string_view query,
     std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     std::optional<std::string> value = Decode(raw);
     if (!value) {
-      return BadParam(*name, "parameter " + *name +
-                                 " has a malformed percent-escape or a control character");
+      return BadParam(
+          *name, "parameter " + *name + " has a malformed percent-escape or a control character");
     }
     if (value->size() > kMaxValueBytes) {
       return BadParam(*name, "parameter " + *name + " is longer than 1024 bytes");
@@ -197,9 +197,8 @@ Result<int64_t> ParseIntParam(std::string_view field, std::string_view value, in
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || n < min ||
       n > max) {
-    return BadParam(field, std::string(field) + " must be an integer from " +
-                               std::to_string(min) + " to " + std::to_string(max) + ", not " +
-                               Quote(value));
+    return BadParam(field, std::string(field) + " must be an integer from " + std::to_string(min) +
+                               " to " + std::to_string(max) + ", not " + Quote(value));
   }
   return n;
 }

@@ -34,7 +34,8 @@ class QueryParams {
 // percent-escapes, '+' for a space. Fails (field = the parameter, or "query" when the name
 // itself cannot be read) on a bad escape, a NUL or control byte, a name not in allowed, a name
 // given twice, or a value longer than 1024 bytes. Empty pairs ("a=1&&b=2") are skipped.
-Result<QueryParams> ParseQuery(std::string_view query, const std::vector<std::string_view>& allowed);
+Result<QueryParams> ParseQuery(std::string_view query,
+                               const std::vector<std::string_view>& allowed);
 
 // Typed values. Each fails naming field.
 // "YYYY-MM-DD", a real date.

@@ -99,8 +99,7 @@ EventFilter FilterFor(const EventTable& events, const NameFilter& f) {
 
 // A range of days [first, last] from the day / from / to parameters (counts, uniques).
 Result<std::pair<std::string, std::string>> ReadDayRange(const QueryParams& q,
-                                                         const std::string& today,
-                                                         bool allow_day) {
+                                                         const std::string& today, bool allow_day) {
   std::optional<std::string> day = allow_day ? q.Get("day") : std::nullopt;
   std::optional<std::string> from = q.Get("from");
   std::optional<std::string> to = q.Get("to");
@@ -188,10 +187,12 @@ void SetTailBody(R* response, const std::function<void(const ChunkWriter&, bool)
     response->stream = [run](const ChunkWriter& write) { run(write, false); };
   } else {
     std::string* body = &response->body;
-    run([body](std::string_view chunk) {
-      body->append(chunk);
-      return true;
-    }, true);
+    run(
+        [body](std::string_view chunk) {
+          body->append(chunk);
+          return true;
+        },
+        true);
   }
 }
 
@@ -332,8 +333,7 @@ Response ReadApi::Events(const Request& request, const ApiKey& key) {
   }
   std::string first_day = zone_.DayOf(since);
   std::string last_day = zone_.DayOf(until - 1);
-  int64_t span =
-      DaysFromCivil(*ParseDay(last_day)) - DaysFromCivil(*ParseDay(first_day)) + 1;
+  int64_t span = DaysFromCivil(*ParseDay(last_day)) - DaysFromCivil(*ParseDay(first_day)) + 1;
   if (span > kMaxDays) {
     return ErrorResponse(BadParam(since_text ? "since" : "until",
                                   "a query covers at most " + std::to_string(kMaxDays) +
@@ -505,8 +505,8 @@ Result<std::shared_ptr<const ReadApi::CachedDay>> ReadApi::DayAggregatesFor(
   }
   std::lock_guard<std::mutex> lock(cache_mu_);
   std::shared_ptr<const CachedDay> cached;
-  if (auto it = cache_.find(path); it != cache_.end() && it->second->dev == st.st_dev &&
-                                   it->second->ino == st.st_ino) {
+  if (auto it = cache_.find(path);
+      it != cache_.end() && it->second->dev == st.st_dev && it->second->ino == st.st_ino) {
     cached = it->second;
   }
   Result<std::unique_ptr<DayReader>> opened = DayReader::Open(path, kScanMmapBytes);
@@ -670,8 +670,7 @@ Response ReadApi::Uniques(const Request& request, const ApiKey& key) {
     // app -> event names, in the order they were first logged that day.
     std::map<std::string, std::vector<std::string>> apps;
     int64_t total = 0;
-    Result<std::unique_ptr<DayReader>> opened =
-        DayReader::Open(DayPath(ctx_.config->data_dir, d));
+    Result<std::unique_ptr<DayReader>> opened = DayReader::Open(DayPath(ctx_.config->data_dir, d));
     if (!opened.ok() && opened.status().code() != Code::kNotFound) {
       return StorageError(ctx_.log, opened.status());
     }
@@ -811,7 +810,8 @@ Response ReadApi::Tail(const Request& request, const ApiKey& key) {
   } else {
     // From now on: after the last row of today's file.
     spec->day = Today();
-    Result<std::unique_ptr<DayReader>> r = DayReader::Open(DayPath(ctx_.config->data_dir, spec->day));
+    Result<std::unique_ptr<DayReader>> r =
+        DayReader::Open(DayPath(ctx_.config->data_dir, spec->day));
     if (r.ok()) {
       Result<int64_t> last = (*r)->LastSeq();
       if (!last.ok()) {
@@ -847,9 +847,8 @@ void ReadApi::RunTail(const TailSpec& spec, const ChunkWriter& write, bool first
   }
   int64_t last_write = start;
   auto position_id = [&]() {
-    return "id: " + EncodeCursor(Cursor{follower.day(), follower.seq()}, cursor_key_,
-                                 spec.binding) +
-           "\n\n";
+    return "id: " +
+           EncodeCursor(Cursor{follower.day(), follower.seq()}, cursor_key_, spec.binding) + "\n\n";
   };
   for (;;) {
     chunk.clear();

@@ -14,11 +14,11 @@
 namespace itslog {
 namespace {
 
+using std::chrono::microseconds;
+using std::chrono::seconds;
 using testing_days::Append;
 using testing_days::Ev;
 using testing_days::Sql;
-using std::chrono::microseconds;
-using std::chrono::seconds;
 
 std::vector<int64_t> Seqs(DayReader* r, int64_t after, int64_t before, const EventFilter* f) {
   std::vector<int64_t> out;
@@ -308,8 +308,7 @@ TEST(DayFollowerTest, FollowsNewRowsAndCrossesMidnightWithoutLossOrRepeat) {
   EXPECT_EQ(PollAll(&f), (std::vector<Seen>{{"2025-03-01", 3, "last"}}));
   EXPECT_EQ(f.day(), "2025-03-01");
   Append(&env, dir.path(), {Ev("a", "new1"), Ev("a", "new2")});
-  EXPECT_EQ(PollAll(&f),
-            (std::vector<Seen>{{"2025-03-02", 1, "new1"}, {"2025-03-02", 2, "new2"}}));
+  EXPECT_EQ(PollAll(&f), (std::vector<Seen>{{"2025-03-02", 1, "new1"}, {"2025-03-02", 2, "new2"}}));
   EXPECT_EQ(f.day(), "2025-03-02");
   EXPECT_EQ(f.seq(), 2);
 }
