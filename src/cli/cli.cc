@@ -42,6 +42,9 @@ constexpr Command kCommands[] = {
     {"ship", "itslog ship [--day D] [--config PATH]",
      "copy every closed day to S3, seal it, prove the copy, then (delete_local) remove it",
      RunShipCommand},
+    {"prune", "itslog prune [--config PATH]",
+     "remove local day files older than retention_days (when shipping: only shipped ones)",
+     RunPruneCommand},
 };
 
 void PrintHelp(FILE* out) {
