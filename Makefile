@@ -86,6 +86,7 @@ fuzzers: $(FUZZERS)
 # Everything: unit tests under ASan/UBSan, a short run of every fuzzer, the integration tests
 # against real nginx and lighttpd. Ends with one line "N passed, M failed".
 test: deps
+	@scripts/install-s3-test-deps.sh
 	@$(MAKE) --no-print-directory format-check build unit fuzzers
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run_all.sh
 
