@@ -8,6 +8,7 @@ PORT     ?= 8080
 CXX      ?= g++
 FUZZ_CXX ?= clang++
 FUZZ_SECONDS ?= 10
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 PKGS     := fcgi simdjson yaml-cpp sqlite3 libcurl libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow
@@ -39,7 +40,7 @@ FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.cc=$(FUZZ_DIR)/bin/%)
 .PHONY: all deps build run test unit fuzz-smoke fuzz integration format format-check install \
         clean bench
 all: deps
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory -j$(JOBS) build
 
 deps:
 	@scripts/install-deps.sh
@@ -87,12 +88,12 @@ fuzzers: $(FUZZERS)
 # against real nginx and lighttpd. Ends with one line "N passed, M failed".
 test: deps
 	@scripts/install-s3-test-deps.sh
-	@$(MAKE) --no-print-directory format-check build unit fuzzers
+	@$(MAKE) --no-print-directory -j$(JOBS) format-check build unit fuzzers
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run_all.sh
 
 # Longer fuzzing: FUZZ_SECONDS per target (default 300 here).
 fuzz: deps
-	@$(MAKE) --no-print-directory fuzzers
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzzers
 	@for f in $(FUZZERS); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$(basename $$f); \
 	  $$f -max_total_time=$${FUZZ_LONG_SECONDS:-300} $(FUZZ_DIR)/corpus/$$(basename $$f) \
