@@ -100,7 +100,7 @@ class Result(unittest.TestResult):
             self._problem(subtest, err, "failure")
 
     def addSkip(self, test, reason):
-        super().addSkip(test, reason)
+        # Not TestResult.addSkip: self.skipped is a count here, not unittest's list.
         self._skip = reason
 
     def addUnexpectedSuccess(self, test):
