@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev
   # run and test
   nginx lighttpd spawn-fcgi libfcgi-bin sqlite3 curl wrk python3 procps tzdata
+  # analysis tests (docs/ANALYSIS.md): a private PostgreSQL cluster, psql
+  postgresql
 )
 
 missing=()
