@@ -737,3 +737,167 @@ class ReadApiNginxTest(StackTestCase):
             self.assertEqual(buckets, sorted(buckets), "cumulative buckets never decrease")
             self.assertIn(f'itslog_day_file_bytes{{day="{today_utc()}"}}', after)
             self.assertGreater(after["itslog_data_dir_free_bytes"], 0)
+
+
+def earlier_rows(day, salt):
+    """Rows of an earlier day built from the contract: three apps, INTEGER values, unique
+    events, timestamps spread over the whole day (hours 0 to 23)."""
+    from lib.readside import day_start_us
+    base = day_start_us(day)
+    out = []
+    for i in range(60 + salt):
+        app = (APP_A, APP_B, APP_C)[i % 3]
+        event = f"d.e{i % 4}"
+        ts = base + (i * 86_400_000_000) // (60 + salt) + salt
+        out.append((ts, app, event, 1, str(i * (salt + 1) - 20), 0))
+    for j, app in enumerate((APP_A, APP_B, APP_C, APP_A)):
+        out.append((base + 86_000_000_000 + j, app, f"d.u{j}", 3, None, 1))
+    return out
+
+
+def prepare_earlier_days(stack):
+    from lib.readside import write_day_file
+    import os
+    seed = b"\0" * 32
+    for back, salt in ((2, 0), (1, 7)):
+        day = add_days(today_utc(), -back)
+        _, seed = write_day_file(os.path.join(stack.data_dir, f"{day}-v1.itslog"), day,
+                                 earlier_rows(day, salt), seed=seed)
+
+
+class ReadMultiDayNginxTest(StackTestCase):
+    """Two earlier days (built from the contract before the workers start) and today."""
+    stack_class = ReadNginxStack
+    stack_kwargs = {"workers": 2, "prepare": prepare_earlier_days}
+
+    get = ReadApiNginxTest.get
+    get_json = ReadApiNginxTest.get_json
+    all_pages = ReadApiNginxTest.all_pages
+
+    def setUp(self):
+        super().setUp()
+        self.today = today_utc()
+        self.d1 = add_days(self.today, -1)
+        self.d2 = add_days(self.today, -2)
+        if not getattr(type(self), "_seeded", False):
+            for i in range(9):
+                app = (APP_A, APP_B, APP_C)[i % 3]
+                r = self.req("PUT", f"/v1/event/{app}/d.e{i % 4}", {"value": str(i), "type": 1})
+                self.assertStatus(r, 204)
+            type(self)._seeded = True
+        self.rows = dayfile.all_rows(self.stack.data_dir)
+
+    def tearDown(self):
+        if self.stack is not None and not self.start_error:
+            self.assertChainOk()
+
+    def want(self, apps=None, event=None, since=None, until=None):
+        return [event_json(r) for r in self.rows
+                if (apps is None or r["app"] in apps) and (event is None or r["event"] == event)
+                and (since is None or r["ts"] >= since) and (until is None or r["ts"] < until)]
+
+    def test_events_across_days_in_pages(self):
+        self.assertEqual(sorted({r["day"] for r in self.rows}), [self.d2, self.d1, self.today])
+        for query, apps, event in ((f"since={self.d2}", None, None),
+                                   (f"app={APP_B}&since={self.d2}", {APP_B}, None),
+                                   (f"app={APP_A}&event=d.e0&since={self.d2}", {APP_A}, "d.e0"),
+                                   (f"event=d.e1&since={self.d2}", None, "d.e1")):
+            want = self.want(apps, event)
+            for limit in (7, 1000):
+                with self.subTest(query=query, limit=limit):
+                    got, pages = self.all_pages(query, limit)
+                    self.assertEqual(got, want)
+                    # A last page that is exactly full has no cursor after it.
+                    self.assertEqual(pages, max(1, -(-len(want) // limit)))
+        # One day only; a day without today's rows.
+        self.assertEqual(self.all_pages(f"day={self.d1}", 1000)[0],
+                         [e for e in self.want() if e["day"] == self.d1])
+
+    def test_events_time_range_inside_a_day(self):
+        from lib.readside import day_start_us
+        lo = day_start_us(self.d1) + 5 * 3600 * 1_000_000 + 123
+        hi = day_start_us(self.d1) + 17 * 3600 * 1_000_000
+        since, until = iso_micros(lo), iso_micros(hi)
+        for query, apps, event in (("", None, None), (f"app={APP_C}&", {APP_C}, None),
+                                   (f"app={APP_C}&event=d.e2&", {APP_C}, "d.e2")):
+            with self.subTest(query=query):
+                want = self.want(apps, event, lo, hi)
+                self.assertTrue(want)
+                got, _ = self.all_pages(f"{query}since={since}&until={until}", 5)
+                self.assertEqual(got, want)
+        # A range over midnight, from yesterday evening into today.
+        lo = day_start_us(self.d1) + 20 * 3600 * 1_000_000
+        got, _ = self.all_pages(f"since={iso_micros(lo)}", 3)
+        self.assertEqual(got, self.want(since=lo))
+
+    def test_event_by_seq_on_an_earlier_day(self):
+        row = [r for r in self.rows if r["day"] == self.d2][17]
+        self.assertEqual(self.get_json(f"/v1/events/{self.d2}/{row['seq']}"), event_json(row))
+        self.assertEqual(self.get_json(f"/v1/events/{self.d2}/{row['seq']}",
+                                       key=self.keys.read_a if row["app"] == APP_A
+                                       else self.keys.read_ac if row["app"] == APP_C
+                                       else self.keys.read), event_json(row))
+
+    def test_counts_over_days(self):
+        body = self.get_json(f"/v1/counts?from={self.d2}&to={self.today}")
+        self.assertEqual((body["from"], body["to"]), (self.d2, self.today))
+        cells = {}
+        for r in self.rows:
+            cells.setdefault((r["day"], r["app"], r["event"]), []).append(r)
+        want = []
+        for (day, app, event), rs in sorted(cells.items()):
+            item = {"day": day, "bucket": day, "app": app, "event": event, "count": len(rs)}
+            vals = [int(r["value"]) for r in rs if r["type"] == 1]
+            if vals:
+                item.update(numeric=len(vals), sum=sum(vals), min=min(vals), max=max(vals))
+            want.append(item)
+        self.assertEqual(body["counts"], want)
+        # Hours of yesterday, for one app.
+        body = self.get_json(f"/v1/counts?day={self.d1}&interval=hour&app={APP_B}")
+        hours = {}
+        for r in self.rows:
+            if r["day"] == self.d1 and r["app"] == APP_B:
+                h = time.strftime("%Y-%m-%dT%H:00:00.000000Z", time.gmtime(r["ts"] // 1_000_000))
+                hours.setdefault((h, r["event"]), []).append(r)
+        want = []
+        for (h, event), rs in sorted(hours.items()):
+            item = {"day": self.d1, "bucket": h, "app": APP_B, "event": event, "count": len(rs)}
+            vals = [int(r["value"]) for r in rs if r["type"] == 1]
+            if vals:
+                item.update(numeric=len(vals), sum=sum(vals), min=min(vals), max=max(vals))
+            want.append(item)
+        self.assertEqual(body["counts"], want)
+        self.assertGreater(len({c["bucket"] for c in body["counts"]}), 10)
+
+    def test_uniques_and_overview_over_days(self):
+        body = self.get_json(f"/v1/uniques?from={self.d2}&to={self.today}",
+                             key=self.keys.read_ac)
+        want_days = []
+        for day in (self.d2, self.d1, self.today):
+            apps = {}
+            for r in self.rows:
+                if r["day"] == day and r["is_unique"] and r["app"] in (APP_A, APP_C):
+                    apps.setdefault(r["app"], []).append(r["event"])
+            want_days.append({"day": day, "count": sum(len(v) for v in apps.values()),
+                              "apps": [{"app": a, "count": len(v), "events": v}
+                                       for a, v in sorted(apps.items())]})
+        self.assertEqual(body, {"from": self.d2, "to": self.today, "days": want_days})
+        ov = self.get_json("/v1/overview?days=3")
+        for d in ov["days"]:
+            rows = [r for r in self.rows if r["day"] == d["day"]]
+            self.assertEqual(d["total"], len(rows), d["day"])
+            per_app = {}
+            for r in rows:
+                per_app[r["app"]] = per_app.get(r["app"], 0) + 1
+            self.assertEqual(d["apps"], [{"app": a, "count": n} for a, n in sorted(per_app.items())])
+        self.assertEqual([d["day"] for d in ov["days"]], [self.d2, self.d1, self.today])
+        per_app = {}
+        for r in self.rows:
+            per_app[r["app"]] = per_app.get(r["app"], 0) + 1
+        self.assertEqual(ov["apps"], [{"app": a, "total": n} for a, n in sorted(per_app.items())])
+        per_event = {}
+        for r in self.rows:
+            per_event[(r["app"], r["event"])] = per_event.get((r["app"], r["event"]), 0) + 1
+        top = sorted(per_event.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        self.assertEqual(ov["top_events"], [{"app": a, "event": e, "count": n}
+                                            for (a, e), n in top])
