@@ -21,8 +21,8 @@ from lib import dayfile, http
 from lib.base import StackTestCase, today_utc
 from lib.pgcluster import PgCluster, missing_reason
 from lib.procs import Proc, free_port, read_tail, stop_pid
-from lib.readside import (APP_A, APP_B, ReadNginxStack, day_start_us, doc_blocks, iso_micros,
-                          run_cli, write_day_file)
+from lib.readside import (APP_A, APP_B, ReadNginxStack, day_start_us, doc_blocks, run_cli,
+                          write_day_file)
 
 DOC = "docs/ANALYSIS.md"
 

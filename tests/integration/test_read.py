@@ -5,7 +5,6 @@ time ranges, keyset pages), /v1/events/<day>/<seq>, /v1/counts, /v1/uniques, /v1
 read back with sqlite3; every bad parameter is 400 invalid_parameter naming it; keys see only
 their apps and scopes."""
 
-import re
 import threading
 import time
 
@@ -13,7 +12,7 @@ from lib import dayfile, http
 from lib.base import StackTestCase, today_utc
 from lib.load import run_threads
 from lib.readside import (APP_A, APP_B, APP_C, MOUNT, ReadNginxStack, SseStream, event_json,
-                          iso_micros, wait_for)
+                          iso_micros)
 
 READ_ROUTES = ("/v1/events", "/v1/counts", "/v1/uniques", "/v1/overview", "/v1/tail")
 

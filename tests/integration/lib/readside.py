@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import sqlite3
 import struct
 import subprocess
@@ -288,4 +287,4 @@ def wait_for(predicate, timeout=10.0, interval=0.05):
 
 __all__ = ["APP_A", "APP_B", "APP_C", "MOUNT", "ReadKeys", "ReadNginxStack", "SseStream",
            "write_day_file", "day_start_us", "iso_micros", "event_json", "doc_blocks", "run_cli",
-           "wait_for", "socket"]
+           "wait_for"]
