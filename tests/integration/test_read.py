@@ -736,6 +736,9 @@ class ReadApiNginxTest(StackTestCase):
             self.assertEqual(buckets, sorted(buckets), "cumulative buckets never decrease")
             self.assertIn(f'itslog_day_file_bytes{{day="{today_utc()}"}}', after)
             self.assertGreater(after["itslog_data_dir_free_bytes"], 0)
+        r = self.req("HEAD", "/metrics", key=self.keys.admin)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, b"")
 
 
 def earlier_rows(day, salt):
@@ -900,3 +903,37 @@ class ReadMultiDayNginxTest(StackTestCase):
         top = sorted(per_event.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         self.assertEqual(ov["top_events"], [{"app": a, "event": e, "count": n}
                                             for (a, e), n in top])
+
+    def test_verify_checks_the_link_between_days(self):
+        # itslog verify DAY compares today's chain_seed with yesterday's last hash.
+        import os
+        import subprocess
+        from lib.readside import run_cli
+        for day in (self.d2, self.d1, self.today):
+            rc, out, err = run_cli(self.stack.binary, "verify", "--config",
+                                   self.stack.config_path, day)
+            self.assertEqual(rc, 0, out + err)
+        # Copies of yesterday and today side by side; a row appended to yesterday's copy
+        # (after today's file took its seed) breaks the link.
+        work = os.path.join(self.stack.dir, "link")
+        os.makedirs(work, exist_ok=True)
+        copies = {}
+        for day in (self.d1, self.today):
+            src = os.path.join(self.stack.data_dir, f"{day}-v1.itslog")
+            dst = os.path.join(work, f"{day}-v1.itslog")
+            if os.path.exists(dst):
+                os.unlink(dst)
+            subprocess.run(["sqlite3", "-readonly", src, f"VACUUM INTO '{dst}'"], check=True,
+                           timeout=60)
+            copies[day] = dst
+        rc, out, err = run_cli(self.stack.binary, "verify", copies[self.today])
+        self.assertEqual(rc, 0, out + err)
+        n = len([r for r in self.rows if r["day"] == self.d1])
+        subprocess.run(["sqlite3", copies[self.d1],
+                        "INSERT INTO log(seq, ts, event, type, value, is_unique, hash) "
+                        f"SELECT seq + 1, ts + 1, event, type, value, 0, randomblob(32) FROM log "
+                        f"WHERE seq = {n};"], check=True, timeout=60)
+        rc, out, _ = run_cli(self.stack.binary, "verify", copies[self.today])
+        self.assertEqual(rc, 1, out)
+        self.assertEqual(out.splitlines()[-1],
+                         f"{copies[self.today]}: FAILED: first bad seq 1 (wrong_seed)")
