@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/import_s3_command.h"
 #include "cli/read_commands.h"
 #include "cli/ship_command.h"
 #include "config/config_loader.h"
@@ -42,6 +43,9 @@ constexpr Command kCommands[] = {
     {"ship", "itslog ship [--day D] [--config PATH]",
      "copy every closed day to S3, seal it, prove the copy, then (delete_local) remove it",
      RunShipCommand},
+    {"import-s3", "itslog import-s3 DAY [--config PATH]",
+     "write a day that storage: s3 kept in S3 into a local day file, for verify and export",
+     RunImportS3Command},
     {"prune", "itslog prune [--config PATH]",
      "remove local day files older than retention_days (when shipping: only shipped ones)",
      RunPruneCommand},

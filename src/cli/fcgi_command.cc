@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "http/api.h"
 #include "http/fcgi_adapter.h"
+#include "s3store/s3_event_store.h"
 #include "store/day_store.h"
 #include "store/group_commit.h"
 
@@ -167,6 +168,16 @@ int RunFcgiCommand(const Args& args, Env* env) {
   } else if (StartedAsCgi()) {
     cgi = true;
   }
+  std::unique_ptr<S3EventStore> s3_store;  // storage: s3 writes one object per event instead
+  if (config->storage == StorageKind::kS3) {
+    Result<std::unique_ptr<S3EventStore>> created =
+        S3EventStore::Create(env, log.get(), S3StoreOptions{.s3 = config->s3, .zone = *zone});
+    if (!created.ok()) {
+      std::fprintf(stderr, "itslog fcgi: storage s3: %s\n", created.status().message().c_str());
+      return kExitUsage;
+    }
+    s3_store = std::move(created).value();
+  }
   if (!cgi && *workers > 1 && !ForkWorkers(*workers, log.get())) {
     return kExitOk;  // the supervising parent, after its children stopped
   }
@@ -188,6 +199,10 @@ int RunFcgiCommand(const Args& args, Env* env) {
   ctx.log = log.get();
   ctx.append = [&](std::span<const Event> events) { return committer.Append(events); };
   ctx.health = [&]() { return committer.CheckHealth(); };
+  if (s3_store != nullptr) {
+    ctx.append = [&](std::span<const Event> events) { return s3_store->Append(events); };
+    ctx.health = [&]() { return s3_store->CheckHealth(); };
+  }
   // Counters shared by every worker of this data_dir; serving goes on without them.
   Result<std::unique_ptr<Metrics>> metrics = Metrics::Open(config->data_dir);
   if (metrics.ok()) {

@@ -11,19 +11,15 @@ The S3 server is installed by scripts/install-s3-test-deps.sh (called here when 
 
 import datetime
 import hashlib
-import http.client
-import http.server
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -33,13 +29,12 @@ if HERE not in sys.path:
 
 from lib import dayfile  # noqa: E402
 from lib.base import Settings  # noqa: E402
-from lib.procs import free_port, read_tail, stop_pid  # noqa: E402
+from lib.procs import free_port, read_tail  # noqa: E402
+from lib.s3 import (BUCKET, FaultProxy, boto, s3rver_missing, start_moto,  # noqa: E402
+                    start_s3rver)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
-S3_DIR = os.path.join(ROOT, "tests", "s3")
-BUCKET = "its-log"
 PREFIX = "logs/"
-S3RVER_KEY = ("S3RVER", "S3RVER")
 
 # The day file schema, taken from the contract's text (docs/DATA-FORMAT.md), not from the code.
 def contract_schema():
@@ -111,199 +106,6 @@ def file_size(path):
 
 def local_files(data_dir):
     return sorted(os.listdir(data_dir))
-
-
-# Servers ------------------------------------------------------------------------------------
-def wait_port(port, proc=None, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
-class Server:
-    """A child process, output in a log file, stopped by its PID."""
-
-    def __init__(self, argv, log_path, env=None):
-        self.log_path = log_path
-        with open(log_path, "ab") as log:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-
-    def stop(self):
-        stop_pid(self.proc.pid)
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def log(self, offset=0):
-        return read_tail(self.log_path, offset)
-
-
-def s3rver_missing():
-    if shutil.which("node") is None:
-        return "node not installed"
-    cli = os.path.join(S3_DIR, "node_modules", "@20minutes", "s3rver", "lib", "cli.js")
-    if not os.path.exists(cli):
-        subprocess.run([os.path.join(ROOT, "scripts", "install-s3-test-deps.sh")],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
-    if not os.path.exists(cli):
-        return "@20minutes/s3rver not installed (scripts/install-s3-test-deps.sh)"
-    try:
-        import boto3  # noqa: F401
-    except ImportError:
-        return "boto3 not installed"
-    return None
-
-
-def start_s3rver(work_dir):
-    port = free_port()
-    # s3rver's continuation tokens use DES, which Node 20's OpenSSL 3 only has in its legacy
-    # provider.
-    server = Server(["node", "--openssl-legacy-provider", os.path.join(S3_DIR, "s3rver.js"),
-                     "--directory", os.path.join(work_dir, "s3rver-data"),
-                     "--address", "127.0.0.1", "--port", str(port),
-                     "--configure-bucket", BUCKET, "--silent"],
-                    os.path.join(work_dir, "s3rver.log"))
-    try:
-        wait_port(port, server.proc)
-    except Exception:
-        server.stop()
-        raise
-    server.endpoint = f"http://127.0.0.1:{port}"
-    server.key = S3RVER_KEY
-    return server
-
-
-def start_moto(work_dir):
-    port = free_port()
-    server = Server(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                    os.path.join(work_dir, "moto.log"))
-    try:
-        wait_port(port, server.proc)
-    except Exception:
-        server.stop()
-        raise
-    server.endpoint = f"http://127.0.0.1:{port}"
-    server.key = ("testing", "testing")
-    boto(server).create_bucket(Bucket=BUCKET)
-    return server
-
-
-def boto(server, key=None):
-    import boto3
-    from botocore.config import Config
-    key = key or server.key
-    return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
-                        aws_access_key_id=key[0], aws_secret_access_key=key[1],
-                        config=Config(s3={"addressing_style": "path"},
-                                      retries={"max_attempts": 1}))
-
-
-class FaultProxy:
-    """An HTTP proxy in front of an S3 server. Rules pick requests by method and a substring
-    of the path with query; a rule answers 500 (count times) or holds the request: it sets
-    rule["arrived"] and waits until rule["release"] is set (the test kills `ship` meanwhile).
-    The Host header is passed on unchanged, so SigV4 signatures stay valid."""
-
-    def __init__(self, upstream_port):
-        self.upstream_port = upstream_port
-        self.rules = []
-        self.lock = threading.Lock()
-        self.seen = []
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _rule(self):
-                with proxy.lock:
-                    proxy.seen.append((self.command, self.path))
-                    for r in proxy.rules:
-                        if (r["method"] == self.command and r["match"] in self.path
-                                and r["count"] != 0):
-                            if r["count"] > 0:
-                                r["count"] -= 1
-                            return r
-                return None
-
-            def _handle(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                rule = self._rule()
-                if rule is not None and rule["action"] == "hold":
-                    rule["arrived"].set()
-                    rule["release"].wait(60)
-                    self.close_connection = True
-                    return
-                if rule is not None and rule["action"] == "500":
-                    msg = (b"<?xml version=\"1.0\"?><Error><Code>InternalError</Code>"
-                           b"<Message>injected by the test</Message></Error>")
-                    self.send_response(500)
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(msg)))
-                    self.end_headers()
-                    self.wfile.write(msg)
-                    return
-                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("connection", "keep-alive", "expect",
-                                                "transfer-encoding")}
-                conn.request(self.command, self.path, body=body if length else None,
-                             headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding",
-                                         "content-length", "date", "server"):
-                        self.send_header(k, v)
-                if self.command == "HEAD":
-                    self.send_header("Content-Length", resp.getheader("Content-Length", "0"))
-                else:
-                    self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
-
-        self.port = free_port()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-
-    def add(self, method, match, action, count=-1):
-        rule = dict(method=method, match=match, action=action, count=count,
-                    arrived=threading.Event(), release=threading.Event())
-        with self.lock:
-            self.rules.append(rule)
-        return rule
-
-    def clear(self):
-        with self.lock:
-            for r in self.rules:
-                r["release"].set()
-            self.rules = []
-            self.seen = []
-
-    def stop(self):
-        self.clear()
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 # Tests --------------------------------------------------------------------------------------

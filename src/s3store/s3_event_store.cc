@@ -1,0 +1,246 @@
+#include "s3store/s3_event_store.h"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "core/crypto.h"
+#include "event/event_object.h"
+#include "ship/s3_client.h"
+#include "ship/s3_url.h"
+
+namespace itslog {
+
+namespace {
+
+// Object metadata (x-amz-meta-<name>): who wrote the object, and the idempotency key's hash.
+constexpr char kWriterMeta[] = "itslog-writer";
+constexpr char kIdempotencyMeta[] = "itslog-idempotency";
+
+bool AlreadyExists(const Status& s) {
+  return s.code() == Code::kUnprocessable && s.reason() == kS3ObjectExists;
+}
+
+std::string MetaOf(const S3ObjectInfo& info, const std::string& name) {
+  auto it = info.metadata.find(name);
+  return it == info.metadata.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+S3EventStore::S3EventStore(Env* env, Logger* log, S3StoreOptions options)
+    : env_(env), log_(log), options_(std::move(options)) {}
+
+S3EventStore::~S3EventStore() = default;
+
+Result<std::unique_ptr<S3EventStore>> S3EventStore::Create(Env* env, Logger* log,
+                                                           S3StoreOptions options) {
+  if (Status s = ValidateS3Config(options.s3); !s.ok()) {
+    return s;
+  }
+  options.max_parallel_puts = std::max(1, options.max_parallel_puts);
+  options.max_conflicts = std::max(1, options.max_conflicts);
+  return std::unique_ptr<S3EventStore>(new S3EventStore(env, log, std::move(options)));
+}
+
+std::string S3EventStore::NextWriterToken() {
+  // Drawn at first use, not at construction: a store made before fork() must still give each
+  // worker process a token of its own.
+  std::call_once(token_once_, [this] {
+    std::random_device rd;
+    uint8_t bytes[16];
+    for (uint8_t& b : bytes) {
+      b = static_cast<uint8_t>(rd());
+    }
+    token_base_ = HexEncode(bytes, sizeof(bytes));
+  });
+  return token_base_ + "-" + std::to_string(token_counter_.fetch_add(1));
+}
+
+Result<std::unique_ptr<S3Client>> S3EventStore::TakeClient() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<S3Client> c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+  }
+  S3ClientOptions client_options;
+  client_options.log = [this](std::string_view line) {
+    log_->Warning("storage s3: " + std::string(line));
+  };
+  return S3Client::Create(options_.s3, std::move(client_options));
+}
+
+void S3EventStore::ReturnClient(std::unique_ptr<S3Client> client) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  idle_.push_back(std::move(client));
+}
+
+Status S3EventStore::Failed(const Status& s3_status, const std::string& key) {
+  log_->Error("storage s3: " + s3_status.ToString() + " (object " + key + ")");
+  return UnavailableError("storage_unavailable",
+                          "S3 did not confirm storing the event (" + s3_status.reason() +
+                              "); retry later (a retry with an Idempotency-Key is never stored "
+                              "twice)");
+}
+
+Result<AppendOutcome> S3EventStore::Store(S3Client* s3, const Event& event) {
+  const int64_t ts = env_->NowMicros();
+  const std::string day = options_.zone.DayOf(ts);
+  const int64_t second = std::clamp<int64_t>(
+      (ts - options_.zone.StartOfDay(day)) / kMicrosPerSecond, 0, kMaxSecondsPerDay - 1);
+  const std::string body = FormatEventObject(ts, event);
+  const std::string token = NextWriterToken();
+  S3PutOptions put;
+  put.content_type = "application/json";
+  put.if_none_match = true;
+  put.metadata.emplace_back(kWriterMeta, token);
+  std::string idempotency_hash;
+  if (event.idempotency_key) {
+    idempotency_hash = IdempotencyHash(event.app, *event.idempotency_key);
+    put.metadata.emplace_back(kIdempotencyMeta, idempotency_hash);
+  }
+  AppendOutcome out;
+  out.day = day;
+
+  if (event.is_unique || event.idempotency_key) {
+    const std::string key =
+        event.is_unique
+            ? UniqueKey(options_.s3.prefix, day, event.app, event.name)
+            : IdempotencyKey(options_.s3.prefix, day, event.app, *event.idempotency_key);
+    Result<S3PutResult> r = s3->PutObject(key, body, put);
+    if (r.ok()) {
+      return out;
+    }
+    if (!AlreadyExists(r.status())) {
+      return Failed(r.status(), key);
+    }
+    // 412: already there. Ours when an earlier attempt of this very PUT (retried by the client
+    // after a lost answer) created it; else stored before, by this or another writer.
+    Result<S3ObjectInfo> head = s3->HeadObject(key);
+    if (!head.ok()) {
+      return Failed(head.status(), key);
+    }
+    if (MetaOf(*head, kWriterMeta) == token) {
+      return out;
+    }
+    out.duplicate = true;
+    out.replayed = !idempotency_hash.empty() && MetaOf(*head, kIdempotencyMeta) == idempotency_hash;
+    return out;
+  }
+
+  for (int conflicts = 0; conflicts < options_.max_conflicts; ++conflicts) {
+    std::optional<int64_t> n;
+    {
+      std::lock_guard<std::mutex> lock(counter_mu_);
+      n = counter_.Next(day, second);
+    }
+    if (!n) {
+      return UnavailableError("storage_unavailable",
+                              "more than 100000 events in one second; retry later");
+    }
+    const std::string key = NumberedKey(options_.s3.prefix, day, EventNumber(second, *n));
+    Result<S3PutResult> r = s3->PutObject(key, body, put);
+    if (r.ok()) {
+      return out;
+    }
+    if (!AlreadyExists(r.status())) {
+      return Failed(r.status(), key);
+    }
+    // 412: another writer holds this n, unless an earlier attempt of this PUT created it.
+    Result<S3ObjectInfo> head = s3->HeadObject(key);
+    if (!head.ok()) {
+      return Failed(head.status(), key);
+    }
+    if (MetaOf(*head, kWriterMeta) == token) {
+      return out;
+    }
+    std::lock_guard<std::mutex> lock(counter_mu_);
+    counter_.Taken(day, second, *n);
+  }
+  log_->Error("storage s3: " + std::to_string(options_.max_conflicts) +
+              " other writers' objects in a row for one event in " +
+              DayPrefix(options_.s3.prefix, day));
+  return UnavailableError("storage_unavailable",
+                          "too many concurrent writers in the same second; retry later");
+}
+
+Result<std::vector<Result<AppendOutcome>>> S3EventStore::Append(std::span<const Event> events) {
+  std::vector<Result<AppendOutcome>> out(events.size(), InternalError("not stored"));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  auto work = [&]() {
+    Result<std::unique_ptr<S3Client>> client = TakeClient();
+    for (size_t i = next.fetch_add(1); i < events.size(); i = next.fetch_add(1)) {
+      if (!client.ok()) {
+        out[i] = client.status();
+        continue;
+      }
+      if (stop.load()) {
+        out[i] = UnavailableError("storage_unavailable",
+                                  "not sent: S3 failed for an earlier event of the batch; retry "
+                                  "later");
+        continue;
+      }
+      out[i] = Store(client->get(), events[i]);
+      if (!out[i].ok() && out[i].status().code() == Code::kUnavailable) {
+        stop.store(true);
+      }
+    }
+    if (client.ok()) {
+      ReturnClient(std::move(client).value());
+    }
+  };
+  const size_t helpers =
+      std::min(events.size(), static_cast<size_t>(options_.max_parallel_puts)) - 1;
+  std::vector<std::thread> threads;
+  threads.reserve(helpers);
+  for (size_t i = 0; i < helpers; ++i) {
+    threads.emplace_back(work);
+  }
+  work();
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  bool any_stored = std::any_of(out.begin(), out.end(), [](const auto& r) { return r.ok(); });
+  if (!any_stored) {
+    for (const Result<AppendOutcome>& r : out) {
+      if (r.status().code() == Code::kUnavailable || r.status().code() == Code::kInternal) {
+        return r.status();
+      }
+    }
+  }
+  return out;
+}
+
+DayStore::Health S3EventStore::CheckHealth() {
+  DayStore::Health h;
+  const std::string day = options_.zone.DayOf(env_->NowMicros());
+  const std::string prefix = DayPrefix(options_.s3.prefix, day);
+  h.today_file = "s3://" + options_.s3.bucket + "/" + prefix;
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (probe_ == nullptr) {
+    S3Config quick = options_.s3;
+    quick.retries = 0;  // /healthz answers now; a load balancer asks again
+    quick.timeout_ms = std::min<int64_t>(quick.timeout_ms, 5000);
+    Result<std::unique_ptr<S3Client>> c = S3Client::Create(quick);
+    if (!c.ok()) {
+      h.reason = "storage_unavailable";
+      h.message = c.status().ToString();
+      return h;
+    }
+    probe_ = std::move(c).value();
+  }
+  Result<S3ListPage> page = probe_->ListObjectsPage(prefix, "", 1);
+  if (!page.ok()) {
+    h.reason = "storage_unavailable";
+    h.message = "storage s3: " + page.status().ToString();
+    return h;
+  }
+  h.writable = true;
+  return h;
+}
+
+}  // namespace itslog
