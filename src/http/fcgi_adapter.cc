@@ -119,7 +119,7 @@ std::string SerializeResponse(const Response& response, bool head_only) {
   for (const auto& [name, value] : response.headers) {
     out += name + ": " + value + "\r\n";
   }
-  if (response.status != 204) {
+  if (response.status != 204 && !response.stream) {
     out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
   }
   out += "Cache-Control: no-store\r\n\r\n";
@@ -186,6 +186,13 @@ Status ServeFastCgi(int listen_fd, const ServeOptions& options, const HandlerFn&
       Response response = handler(request);
       std::string out = SerializeResponse(response, request.method == "HEAD");
       FCGX_PutStr(out.data(), static_cast<int>(out.size()), req.out);
+      if (response.stream && request.method != "HEAD" && FCGX_FFlush(req.out) == 0) {
+        response.stream([&](std::string_view chunk) {
+          return !stopping.load() &&
+                 FCGX_PutStr(chunk.data(), static_cast<int>(chunk.size()), req.out) >= 0 &&
+                 FCGX_FFlush(req.out) == 0;
+        });
+      }
       FCGX_Finish_r(&req);
     }
     FCGX_Free(&req, 1);
@@ -220,14 +227,21 @@ Status ServeCgi(const ServeOptions& options, const HandlerFn& handler) {
     return static_cast<int>(r < 0 ? 0 : r);
   });
   Response response = handler(request);
-  std::string out = SerializeResponse(response, request.method == "HEAD");
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = write(STDOUT_FILENO, out.data() + done, out.size() - done);
-    if (n <= 0) {
-      return UnavailableError("write_failed", "cannot write the CGI response");
+  auto write_all = [](std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = write(STDOUT_FILENO, data.data(), data.size());
+      if (n <= 0) {
+        return false;
+      }
+      data.remove_prefix(static_cast<size_t>(n));
     }
-    done += static_cast<size_t>(n);
+    return true;
+  };
+  if (!write_all(SerializeResponse(response, request.method == "HEAD"))) {
+    return UnavailableError("write_failed", "cannot write the CGI response");
+  }
+  if (response.stream && request.method != "HEAD") {
+    response.stream(write_all);
   }
   return Status::Ok();
 }

@@ -2,7 +2,9 @@
 // they can be tested without libfcgi.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::string error_code;  // the error's "code" when this is an error response; for metrics
+  // When set, the body is sent in pieces, without Content-Length, by calling stream with a
+  // writer; the writer returns false once the client has gone or the worker is stopping.
+  std::function<void(const std::function<bool(std::string_view chunk)>& write)> stream;
 };
 
 }  // namespace itslog

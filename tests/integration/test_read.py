@@ -583,6 +583,41 @@ class ReadApiNginxTest(StackTestCase):
         r = self.get(f"/v1/tail?app={other}", headers={"Last-Event-ID": ids[0]})
         self.assertError(r, 400, "invalid_parameter", "Last-Event-ID")
 
+    def test_tail_streams_events_apart_in_time_on_one_connection(self):
+        """One open stream delivers each event as it is stored, not one batch per request:
+        two events sent 1.5 s apart both arrive on the same connection, the first long before
+        the second is sent."""
+        app = self.app
+        s = self.tail_connect(f"app={app}")
+        box = {"arrivals": []}
+
+        def reader():
+            s.response()
+            box["status"] = s.status
+            while True:
+                block = s.next_block()
+                if block is None:
+                    return
+                if block["data"] is not None:
+                    box["arrivals"].append((time.monotonic(),
+                                            __import__("json").loads(block["data"])["value"]))
+
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        time.sleep(1.0)
+        t_first = time.monotonic()
+        self.put(app, "streamed", "first")
+        time.sleep(1.5)
+        t_second = time.monotonic()
+        self.put(app, "streamed", "second")
+        th.join(self.stack.tail_max_seconds + 10)
+        self.assertFalse(th.is_alive())
+        self.assertEqual(box.get("status"), 200)
+        self.assertEqual([v for _, v in box["arrivals"]], ["first", "second"])
+        self.assertLess(box["arrivals"][0][0], t_second, "the first event waited for the second")
+        self.assertGreaterEqual(box["arrivals"][1][0], t_second)
+        self.assertLess(box["arrivals"][0][0] - t_first, 1.4)
+
     def test_tail_event_filter(self):
         app = self.app
         self.put(app, "x.first")
