@@ -391,6 +391,10 @@ class S3ModeMotoTest(S3ModeBase):
         for key, (raw, obj) in objects.items():
             self.assertEventObject(key, raw, obj)
             self.assertIn(obj["value"], {str(i) for i in range(16)})
+        # Written once: every other PUT of that name was refused, none replaced it.
+        name = sha256_hex(app + "/order-17")
+        puts = collections.Counter(s for m, p, s in self.proxy.statuses if m == "PUT" and name in p)
+        self.assertEqual(puts, {200: 1, 412: 15})
 
     def test_s3_down_answers_503_and_claims_nothing(self):
         app = self.app
