@@ -1,5 +1,6 @@
 // itslog stats [DAY|FILE] [--json]: rows, apps, distinct events, top events, first and last
 // time and the file's size (store/stats.h). Without an argument: today's file.
+#include <charconv>
 #include <cstdio>
 
 #include "cli/cli.h"
@@ -79,8 +80,8 @@ int RunStatsCommand(const Args& args, Env* env) {
   }
   int top = 10;
   if (std::optional<std::string> t = parsed->Get("--top")) {
-    top = std::atoi(t->c_str());
-    if (top < 1 || top > 10000) {
+    auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), top);
+    if (t->empty() || ec != std::errc() || end != t->data() + t->size() || top < 1 || top > 10000) {
       std::fprintf(stderr, "itslog stats: --top takes a number from 1 to 10000\n");
       return kExitUsage;
     }

@@ -157,13 +157,19 @@ Result<std::unique_ptr<Metrics>> Metrics::Open(const std::string& data_dir) {
     return fail("stat");
   }
   const size_t size = sizeof(Shared);
-  if (static_cast<size_t>(st.st_size) > size) {
+  // Only an empty file (just created, here or by another process) is ours to size; any other
+  // size is someone else's file, or another layout, and is left as it is.
+  if (st.st_size != 0 && static_cast<size_t>(st.st_size) != size) {
+    uint64_t magic = 0;
+    bool ours = pread(fd, &magic, sizeof(magic), 0) == static_cast<ssize_t>(sizeof(magic)) &&
+                magic == kMagic;
     close(fd);
-    return UnavailableError("storage_unavailable",
-                            "the metrics file " + path + " has another layout; remove it");
+    return UnavailableError("storage_unavailable", "the metrics file " + path +
+                                                       (ours ? " has another layout; remove it"
+                                                             : " is not an its-log metrics file"));
   }
   // Every process extends it to the same size: harmless if two do it at once.
-  if (static_cast<size_t>(st.st_size) < size && ftruncate(fd, static_cast<off_t>(size)) != 0) {
+  if (st.st_size == 0 && ftruncate(fd, static_cast<off_t>(size)) != 0) {
     close(fd);
     return fail("size");
   }

@@ -406,6 +406,15 @@ Problem Diagnose(Sha256* h, const Digest& prev, const std::vector<FullRow>& rows
             msg("the row stored as seq " + std::to_string(found) + " belongs at seq " +
                 std::to_string(s))};
   }
+  // The contents that belong at s (under the hash still stored there) are further down: rows'
+  // contents were swapped or moved while their hashes stayed in place.
+  for (size_t k = 1; k < rows.size(); ++k) {
+    if (StoredIs(bad, HashAs(h, prev, rows[k], s))) {
+      return {Damage::kReorderedRows, s,
+              msg("the contents of seq " + std::to_string(s) + " are now stored as seq " +
+                  std::to_string(rows[k].seq) + ": rows' contents were swapped or moved")};
+    }
+  }
   // Rows were deleted at s and the rest renumbered: the next row verifies under a higher seq.
   if (rows.size() > 1) {
     for (int64_t k = 1; k <= kWindow; ++k) {

@@ -1,0 +1,240 @@
+#include "store/export.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lib/fake_env.h"
+#include "lib/temp_dir.h"
+#include "store/day_store.h"
+#include "unit/store/day_files_for_tests.h"
+
+namespace itslog {
+namespace {
+
+using std::chrono::seconds;
+using testing_days::Append;
+using testing_days::Ev;
+using testing_days::Tamper;
+
+class ExportTest : public ::testing::Test {
+ protected:
+  ExportTest() : env_("2025-03-01T10:00:00Z") {}
+
+  std::string Path() { return DayPath(dir_.path(), "2025-03-01"); }
+
+  // Rows whose values need every kind of quoting, a second apart.
+  void WriteTrickyRows() {
+    const std::vector<Event> events = {
+        Ev("shop", "cart.items", ValueType::kInteger, "3"),
+        Ev("shop", "note", ValueType::kText, "say \"hi\", then\nleave\r\n"),
+        Ev("shop", "none"),
+        Ev("blog", "greeting", ValueType::kText, "h\xc3\xa9llo \xe2\x9c\x93"),
+        Ev("blog", "empty", ValueType::kText, ""),
+        Ev("blog", "login", ValueType::kText, "a\tb\x01\\", /*unique=*/true),
+        Ev("shop", "cart.items", ValueType::kInteger, "-7"),
+    };
+    for (const Event& e : events) {
+      Append(&env_, dir_.path(), {e});
+      env_.Advance(std::chrono::milliseconds(1500));
+    }
+  }
+
+  // Runs the export into a file and returns what it wrote.
+  std::string Export(const ExportOptions& options, Result<int64_t>* rows = nullptr) {
+    std::string out_path = out_dir_.path() + "/out";
+    int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    EXPECT_GE(fd, 0);
+    Result<int64_t> r = ExportDayFile(Path(), options, fd);
+    close(fd);
+    if (rows != nullptr) {
+      *rows = r;
+    } else {
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+    }
+    std::ifstream in(out_path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  TempDir dir_;
+  TempDir out_dir_;
+  FakeEnv env_;
+};
+
+TEST_F(ExportTest, JsonLinesHoldEveryColumnEscaped) {
+  WriteTrickyRows();
+  Result<int64_t> rows = 0;
+  std::string out = Export({}, &rows);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, 7);
+  EXPECT_EQ(
+      out,
+      "{\"day\":\"2025-03-01\",\"seq\":1,\"time\":\"2025-03-01T10:00:00.000000Z\","
+      "\"app\":\"shop\",\"event\":\"cart.items\",\"value\":\"3\",\"type\":1,\"is_unique\":0}\n"
+      "{\"day\":\"2025-03-01\",\"seq\":2,\"time\":\"2025-03-01T10:00:01.500000Z\","
+      "\"app\":\"shop\",\"event\":\"note\",\"value\":\"say \\\"hi\\\", then\\nleave\\r\\n\","
+      "\"type\":3,\"is_unique\":0}\n"
+      "{\"day\":\"2025-03-01\",\"seq\":3,\"time\":\"2025-03-01T10:00:03.000000Z\","
+      "\"app\":\"shop\",\"event\":\"none\",\"value\":null,\"type\":3,\"is_unique\":0}\n"
+      "{\"day\":\"2025-03-01\",\"seq\":4,\"time\":\"2025-03-01T10:00:04.500000Z\","
+      "\"app\":\"blog\",\"event\":\"greeting\",\"value\":\"h\xc3\xa9llo \xe2\x9c\x93\","
+      "\"type\":3,\"is_unique\":0}\n"
+      "{\"day\":\"2025-03-01\",\"seq\":5,\"time\":\"2025-03-01T10:00:06.000000Z\","
+      "\"app\":\"blog\",\"event\":\"empty\",\"value\":\"\",\"type\":3,\"is_unique\":0}\n"
+      "{\"day\":\"2025-03-01\",\"seq\":6,\"time\":\"2025-03-01T10:00:07.500000Z\","
+      "\"app\":\"blog\",\"event\":\"login\",\"value\":\"a\\tb\\u0001\\\\\",\"type\":3,"
+      "\"is_unique\":1}\n"
+      "{\"day\":\"2025-03-01\",\"seq\":7,\"time\":\"2025-03-01T10:00:09.000000Z\","
+      "\"app\":\"shop\",\"event\":\"cart.items\",\"value\":\"-7\",\"type\":1,"
+      "\"is_unique\":0}\n");
+}
+
+TEST_F(ExportTest, CsvFollowsRfc4180) {
+  WriteTrickyRows();
+  ExportOptions csv;
+  csv.format = ExportFormat::kCsv;
+  EXPECT_EQ(
+      Export(csv),
+      "day,seq,time,app,event,value,type,is_unique\r\n"
+      "2025-03-01,1,2025-03-01T10:00:00.000000Z,shop,cart.items,3,1,0\r\n"
+      "2025-03-01,2,2025-03-01T10:00:01.500000Z,shop,note,\"say \"\"hi\"\", then\nleave\r\n\","
+      "3,0\r\n"
+      "2025-03-01,3,2025-03-01T10:00:03.000000Z,shop,none,,3,0\r\n"
+      "2025-03-01,4,2025-03-01T10:00:04.500000Z,blog,greeting,h\xc3\xa9llo \xe2\x9c\x93,3,0\r\n"
+      "2025-03-01,5,2025-03-01T10:00:06.000000Z,blog,empty,\"\",3,0\r\n"
+      "2025-03-01,6,2025-03-01T10:00:07.500000Z,blog,login,a\tb\x01\\,3,1\r\n"
+      "2025-03-01,7,2025-03-01T10:00:09.000000Z,shop,cart.items,-7,1,0\r\n");
+  csv.csv_header = false;
+  std::string no_header = Export(csv);
+  EXPECT_EQ(no_header.substr(0, no_header.find("\r\n")),
+            "2025-03-01,1,2025-03-01T10:00:00.000000Z,shop,cart.items,3,1,0");
+}
+
+TEST_F(ExportTest, CsvQuotesLoneCarriageReturnsAndCommas) {
+  Append(&env_, dir_.path(),
+         {Ev("a", "x", ValueType::kText, "one\rtwo"), Ev("a", "x", ValueType::kText, "1,2"),
+          Ev("a", "x", ValueType::kText, "\"")});
+  ExportOptions csv;
+  csv.format = ExportFormat::kCsv;
+  csv.csv_header = false;
+  EXPECT_EQ(Export(csv),
+            "2025-03-01,1,2025-03-01T10:00:00.000000Z,a,x,\"one\rtwo\",3,0\r\n"
+            "2025-03-01,2,2025-03-01T10:00:00.000000Z,a,x,\"1,2\",3,0\r\n"
+            "2025-03-01,3,2025-03-01T10:00:00.000000Z,a,x,\"\"\"\",3,0\r\n");
+}
+
+// The seqs of the JSON lines in out.
+std::vector<int> SeqsOf(const std::string& out) {
+  std::vector<int> seqs;
+  size_t at = 0;
+  while ((at = out.find("\"seq\":", at)) != std::string::npos) {
+    at += 6;
+    seqs.push_back(static_cast<int>(std::strtol(out.c_str() + at, nullptr, 10)));
+  }
+  return seqs;
+}
+
+TEST_F(ExportTest, FiltersByAppAndEvent) {
+  WriteTrickyRows();
+  ExportOptions o;
+  o.app = "shop";
+  EXPECT_EQ(SeqsOf(Export(o)), (std::vector<int>{1, 2, 3, 7}));
+  o.event = "cart.items";
+  EXPECT_EQ(SeqsOf(Export(o)), (std::vector<int>{1, 7}));
+  o.app = "blog";
+  Result<int64_t> rows = -1;
+  EXPECT_EQ(Export(o, &rows), "");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, 0);
+  o.app.reset();
+  o.event = "login";
+  EXPECT_EQ(SeqsOf(Export(o)), (std::vector<int>{6}));
+  o.event = "nothing.like.it";
+  o.format = ExportFormat::kCsv;
+  EXPECT_EQ(Export(o), "day,seq,time,app,event,value,type,is_unique\r\n");
+}
+
+TEST_F(ExportTest, MissingFileIsNotFound) {
+  Result<int64_t> rows = 0;
+  EXPECT_EQ(Export({}, &rows), "");
+  ASSERT_FALSE(rows.ok());
+  EXPECT_EQ(rows.status().code(), Code::kNotFound);
+  EXPECT_EQ(rows.status().reason(), "not_found");
+  EXPECT_EQ(rows.status().message(), "no day file " + Path());
+}
+
+TEST_F(ExportTest, RefusedWritesFail) {
+  Append(&env_, dir_.path(), {Ev("a", "x")});
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Result<int64_t> r = ExportDayFile(Path(), {}, fd);
+  close(fd);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(r.status().reason(), "write_failed");
+}
+
+// Export holds at most about 1 MiB of output: a file whose rows fail to read far down has
+// already written all but the last MiB of the rows before the bad one.
+TEST_F(ExportTest, StreamsInBoundedMemory) {
+  StoreOptions so;
+  so.data_dir = dir_.path();
+  DayStore store(&env_, so);
+  const std::string value(1000, 'v');
+  constexpr int kRows = 3000;
+  for (int batch = 0; batch < kRows / 500; ++batch) {
+    std::vector<Event> events(500, Ev("a", "big", ValueType::kText, value));
+    auto r = store.Append(events);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  std::string full = Export({});
+  ASSERT_EQ(SeqsOf(full).size(), static_cast<size_t>(kRows));
+  const size_t bad_at = full.find("{\"day\":\"2025-03-01\",\"seq\":2900,");
+  ASSERT_NE(bad_at, std::string::npos);
+  Tamper(Path(), "UPDATE log SET event = 999 WHERE seq = 2900");
+  Result<int64_t> rows = 0;
+  std::string part = Export({}, &rows);
+  ASSERT_FALSE(rows.ok());
+  EXPECT_EQ(rows.status().reason(), "corrupt_file");
+  EXPECT_EQ(full.compare(0, part.size(), part), 0);  // a prefix of the good export
+  ASSERT_FALSE(part.empty());
+  EXPECT_EQ(part.back(), '\n');
+  EXPECT_GE(part.size() + (size_t{1} << 20) + 2 * (value.size() + 200), bad_at);
+  EXPECT_LT(part.size(), bad_at);
+}
+
+TEST(IsoTimeFormatterTest, FormatsAcrossDaysAndOutOfRange) {
+  IsoTimeFormatter f;
+  std::string out;
+  const int64_t t = *ParseIso8601Micros("2025-03-01T23:59:59.999999Z");
+  f.Append(&out, t);
+  out += ' ';
+  f.Append(&out, t + 1);
+  out += ' ';
+  f.Append(&out, t + 2);
+  out += ' ';
+  f.Append(&out, 0);
+  out += ' ';
+  f.Append(&out, -1);
+  EXPECT_EQ(out,
+            "2025-03-01T23:59:59.999999Z 2025-03-02T00:00:00.000000Z 2025-03-02T00:00:00.000001Z "
+            "1970-01-01T00:00:00.000000Z 1969-12-31T23:59:59.999999Z");
+  for (int64_t ts : {*ParseIso8601Micros("0001-01-01T00:00:00Z") - kMicrosPerDay,
+                     *ParseIso8601Micros("9999-12-31T12:00:00Z") + kMicrosPerDay}) {
+    std::string o;
+    f.Append(&o, ts);
+    EXPECT_EQ(o, FormatIso8601Micros(ts));
+  }
+}
+
+}  // namespace
+}  // namespace itslog
