@@ -16,6 +16,29 @@ UNIQUE_NAMES = 8
 
 
 class ConcurrencyTests:
+    def test_many_unique_names_one_201_each(self):
+        """Racers over many names, most requests duplicates (as in the benchmark's mix): every
+        name gets exactly one 201, and the 201s equal the unique rows stored."""
+        port, key, app = self.stack.port, self.keys.all, self.app
+        names, threads, per_thread = 18, 32, 60
+        outcomes = [[] for _ in range(threads)]
+
+        def client(i, barrier):
+            barrier.wait()
+            for j in range(per_thread):
+                name = f"m.{(i * 7 + j * 13) % names}"
+                o = Outcome("unique", name, [])
+                send(port, "PUT", f"{MOUNT}/v1/unique/{app}/{name}", None, key, o)
+                outcomes[i].append(o)
+
+        self.assertEqual(run_threads(threads, client), [])
+        flat = [o for per in outcomes for o in per]
+        self.assertEqual([o for o in flat if o.status not in (200, 201)], [])
+        created = collections.Counter(o.name for o in flat if o.status == 201)
+        self.assertEqual({n: c for n, c in created.items() if c != 1}, {})
+        stored = [r["event"] for r in self.rows(app) if r["is_unique"] == 1]
+        self.assertEqual(sorted(created), sorted(stored))
+
     def test_parallel_events_and_uniques(self):
         port, key, app = self.stack.port, self.keys.all, self.app
         outcomes = [[] for _ in range(THREADS)]
