@@ -442,6 +442,21 @@ class S3ModeMotoTest(S3ModeBase):
                         if obj["event"] == "part")
         self.assertEqual(stored, claimed)
 
+    def test_a_retried_put_whose_answer_was_lost_is_not_stored_twice(self):
+        # S3 stores the first attempt, but its answer never arrives; the client's retry then
+        # meets its own object (412), and must know it as its own.
+        app = self.app
+        self.proxy.add("PUT", "/unique/", "lose", count=1)
+        r = self.req("PUT", f"/v1/unique/{app}/u.lost")
+        self.assertEqual(r.status, 201, r)  # the first time today, not a duplicate
+        self.proxy.add("PUT", ".json", "lose", count=1)
+        r = self.req("PUT", f"/v1/event/{app}/ev", {"value": "lost-answer"})
+        self.assertEqual(r.status, 204, r)
+        self.proxy.clear()
+        objects = self.objects(self.stack.prefix, app)
+        self.assertEqual(sorted((o["event"], o["value"]) for _, o in objects.values()),
+                         [("ev", "lost-answer"), ("u.lost", None)])
+
     def test_unreachable_endpoint_answers_503(self):
         dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
         stack = self.make_stack("dead", dead, self.server.key)

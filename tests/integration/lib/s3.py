@@ -119,7 +119,8 @@ def boto(server, key=None):
 class FaultProxy:
     """An HTTP proxy in front of an S3 server. Rules pick requests by method (None: any) and
     a substring of the path with query; a rule lets its first `after` matches through, then
-    answers 500 (count times; -1: always), drops the connection without an answer ("drop"), or
+    answers 500 (count times; -1: always), drops the connection without an answer ("drop"),
+    passes the request on but drops the answer ("lose"), or
     holds the request: it sets rule["arrived"] and waits until rule["release"] is set (the
     test kills `ship` meanwhile). The Host header is passed on unchanged, so SigV4 signatures
     stay valid. `seen` lists (method, path, status) of the requests passed on."""
@@ -183,6 +184,10 @@ class FaultProxy:
                 data = resp.read()
                 with proxy.lock:
                     proxy.statuses.append((self.command, self.path, resp.status))
+                if rule is not None and rule["action"] == "lose":
+                    conn.close()
+                    self.close_connection = True  # done upstream, the answer never arrives
+                    return
                 self.send_response(resp.status)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("connection", "keep-alive", "transfer-encoding",
