@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "event/event_object.h"
@@ -144,7 +145,11 @@ Result<std::vector<Fetched>> FetchAll(const ImportOptions& options,
   size_t helpers = std::min(listed.size(), static_cast<size_t>(std::max(1, options.parallel_gets)));
   std::vector<std::thread> threads;
   for (size_t i = 1; i < helpers; ++i) {
-    threads.emplace_back(work);
+    try {
+      threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads: the ones there (and this one) do the rest
+    }
   }
   work();
   for (std::thread& t : threads) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <system_error>
 #include <thread>
 
 #include "core/crypto.h"
@@ -169,6 +170,9 @@ Result<AppendOutcome> S3EventStore::Store(S3Client* s3, const Event& event) {
 
 Result<std::vector<Result<AppendOutcome>>> S3EventStore::Append(std::span<const Event> events) {
   std::vector<Result<AppendOutcome>> out(events.size(), InternalError("not stored"));
+  if (events.empty()) {
+    return out;
+  }
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
   auto work = [&]() {
@@ -184,8 +188,12 @@ Result<std::vector<Result<AppendOutcome>>> S3EventStore::Append(std::span<const 
                                   "later");
         continue;
       }
-      out[i] = Store(client->get(), events[i]);
-      if (!out[i].ok() && out[i].status().code() == Code::kUnavailable) {
+      try {  // a helper thread has no caller to pass an exception to
+        out[i] = Store(client->get(), events[i]);
+      } catch (const std::exception& e) {
+        out[i] = InternalError(std::string("storing an event in S3: ") + e.what());
+      }
+      if (!out[i].ok()) {
         stop.store(true);
       }
     }
@@ -198,7 +206,11 @@ Result<std::vector<Result<AppendOutcome>>> S3EventStore::Append(std::span<const 
   std::vector<std::thread> threads;
   threads.reserve(helpers);
   for (size_t i = 0; i < helpers; ++i) {
-    threads.emplace_back(work);
+    try {
+      threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads: the ones there (and this one) do the rest
+    }
   }
   work();
   for (std::thread& t : threads) {
