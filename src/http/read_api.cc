@@ -205,6 +205,9 @@ struct ReadApi::CachedDay {
   ino_t ino = 0;
   std::map<std::string, std::string> meta;
   DayAggregates aggregates;
+  // The stored hash of row aggregates.last_seq: through the hash chain it stands for every row
+  // aggregated, so a file replaced in place (same inode and meta) is told apart.
+  std::optional<Digest> last_hash;
   EventTable events;
 };
 
@@ -527,6 +530,15 @@ Result<std::shared_ptr<const ReadApi::CachedDay>> ReadApi::DayAggregatesFor(
   if (!last.ok()) {
     return last.status();
   }
+  if (cached && cached->aggregates.last_seq > 0 && cached->aggregates.last_seq <= *last) {
+    Result<std::optional<Digest>> hash = reader.HashOf(cached->aggregates.last_seq);
+    if (!hash.ok()) {
+      return hash.status();
+    }
+    if (*hash != cached->last_hash) {
+      cached.reset();  // other rows than those cached: start over
+    }
+  }
   if (cached && cached->aggregates.last_seq == *last) {
     cache_lru_.remove(path);
     cache_lru_.push_front(path);
@@ -546,6 +558,13 @@ Result<std::shared_ptr<const ReadApi::CachedDay>> ReadApi::DayAggregatesFor(
   }
   if (Status s = reader.Aggregate(&fresh->aggregates); !s.ok()) {
     return s;
+  }
+  if (fresh->aggregates.last_seq > 0) {
+    Result<std::optional<Digest>> hash = reader.HashOf(fresh->aggregates.last_seq);
+    if (!hash.ok()) {
+      return hash.status();
+    }
+    fresh->last_hash = *hash;
   }
   fresh->events = reader.events();
   reader.EndSnapshot();

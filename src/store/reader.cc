@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "store/schema.h"
@@ -309,6 +310,28 @@ Result<std::optional<int64_t>> DayReader::TsOf(int64_t seq) {
     return SqliteStatus(rc, db_, "cannot read " + path_);
   }
   return std::optional<int64_t>(sqlite3_column_int64(stmt->get(), 0));
+}
+
+Result<std::optional<Digest>> DayReader::HashOf(int64_t seq) {
+  Result<Stmt> stmt = Prepare(db_, "SELECT hash FROM log WHERE seq = ?1", path_);
+  if (!stmt.ok()) {
+    return stmt.status();
+  }
+  sqlite3_bind_int64(stmt->get(), 1, seq);
+  int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) {
+    return std::optional<Digest>();
+  }
+  if (rc != SQLITE_ROW) {
+    return SqliteStatus(rc, db_, "cannot read " + path_);
+  }
+  const void* blob = sqlite3_column_blob(stmt->get(), 0);
+  Digest d{};
+  if (blob == nullptr || sqlite3_column_bytes(stmt->get(), 0) != static_cast<int>(d.size())) {
+    return std::optional<Digest>();
+  }
+  std::memcpy(d.data(), blob, d.size());
+  return std::optional<Digest>(d);
 }
 
 Result<int64_t> DayReader::FirstSeqAtOrAfter(int64_t ts_micros) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/crypto.h"
 #include "core/env.h"
 #include "core/result.h"
 #include "core/time_util.h"
@@ -167,6 +168,8 @@ class DayReader {
   Result<int64_t> LastSeq();
   // The ts of seq, or nullopt when there is no such row.
   Result<std::optional<int64_t>> TsOf(int64_t seq);
+  // The stored hash of seq, or nullopt when there is no such row or its hash is not 32 bytes.
+  Result<std::optional<Digest>> HashOf(int64_t seq);
   // The smallest seq whose ts >= ts_micros, or LastSeq() + 1 when there is none. A binary
   // search on seq: O(log rows) point reads.
   Result<int64_t> FirstSeqAtOrAfter(int64_t ts_micros);

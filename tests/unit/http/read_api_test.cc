@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "http/router.h"
 #include "lib/fake_env.h"
 #include "lib/temp_dir.h"
+#include "store/day_store.h"
 #include "store/reader.h"
 #include "unit/store/day_files_for_tests.h"
 
@@ -562,6 +565,132 @@ TEST_F(ReadApiTest, OverviewOfTheLastDays) {
     ExpectError(Get(std::string("/v1/overview?") + q), 400, "invalid_parameter", "days", q);
   }
   ExpectError(Get("/v1/overview?app=shop"), 400, "invalid_parameter", "app", "app");
+}
+
+// A day file copied over another in place (a restore with cp keeps the inode) with the same
+// meta: the cached aggregates of the old file must not be reused or continued.
+TEST_F(ReadApiTest, CountsOfAFileReplacedInPlaceAreReadAgain) {
+  WriteTwoDays();
+  const std::string want_old =
+      "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":\"view\","
+      "\"count\":2}";
+  Response before = Get("/v1/counts?day=2025-03-01&app=shop&event=view");
+  EXPECT_NE(before.body.find(want_old), std::string::npos) << before.body;
+  // Another 2025-03-01 with more rows (so that the cache would be "continued"), written with
+  // the same host and seed, hence the same meta.
+  TempDir other;
+  FakeEnv other_env("2025-03-01T08:00:00Z");
+  std::vector<Event> rows(12, Ev("shop", "other"));
+  rows[11] = Ev("shop", "view");
+  Append(&other_env, other.path(), rows);
+  const std::string from = DayPath(other.path(), "2025-03-01");
+  const std::string to = DayPath(dir_.path(), "2025-03-01");
+  testing_days::Sql(from, "PRAGMA wal_checkpoint(TRUNCATE)");
+  {
+    std::ifstream in(from, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream out(to, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  std::remove((to + "-wal").c_str());
+  std::remove((to + "-shm").c_str());
+  Response after = Get("/v1/counts?day=2025-03-01&app=shop");
+  EXPECT_EQ(after.body,
+            "{\"interval\":\"day\",\"from\":\"2025-03-01\",\"to\":\"2025-03-01\",\"counts\":["
+            "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":"
+            "\"other\",\"count\":11},"
+            "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":\"view\","
+            "\"count\":1}]}\n");
+  // And a replacement with as many rows as the cache holds.
+  TempDir third;
+  FakeEnv third_env("2025-03-01T08:00:00Z");
+  Append(&third_env, third.path(), std::vector<Event>(12, Ev("shop", "third")));
+  const std::string third_path = DayPath(third.path(), "2025-03-01");
+  testing_days::Sql(third_path, "PRAGMA wal_checkpoint(TRUNCATE)");
+  {
+    std::ifstream in(third_path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream out(to, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  Response same_size = Get("/v1/counts?day=2025-03-01&app=shop");
+  EXPECT_EQ(same_size.body,
+            "{\"interval\":\"day\",\"from\":\"2025-03-01\",\"to\":\"2025-03-01\",\"counts\":["
+            "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":"
+            "\"third\",\"count\":12}]}\n");
+}
+
+// Days, hours and times in a zone with daylight saving time: 2025-03-09 has 23 hours in
+// New York, 2025-11-02 has 25.
+TEST(ReadApiZoneTest, DaysAndHoursFollowTheConfiguredZone) {
+  Result<TimeZone> zone = TimeZone::Load("America/New_York");
+  if (!zone.ok()) {
+    GTEST_SKIP() << "no zoneinfo for America/New_York";
+  }
+  TempDir dir;
+  FakeEnv env("2025-03-09T05:30:00Z");  // 00:30 EST
+  StoreOptions so;
+  so.data_dir = dir.path();
+  so.zone = *zone;
+  auto append = [&](const std::string& iso, const std::string& name) {
+    env.SetNow(iso);
+    DayStore store(&env, so);
+    Event e = Ev("shop", name);
+    ASSERT_TRUE(store.Append(std::span<const Event>(&e, 1)).ok());
+  };
+  append("2025-03-09T05:30:00Z", "a");  // 00:30 EST, hour 0
+  append("2025-03-09T07:15:00Z", "b");  // 03:15 EDT, hour 2 (02:00 does not exist)
+  append("2025-03-10T03:59:59Z", "c");  // 23:59:59 EDT, hour 22: still 2025-03-09
+  append("2025-03-10T04:00:00Z", "d");  // 00:00 EDT on 2025-03-10
+  append("2025-11-02T05:30:00Z", "e");  // 01:30 EDT, hour 1
+  append("2025-11-02T06:30:00Z", "f");  // 01:30 EST, hour 2
+  append("2025-11-03T04:59:00Z", "g");  // 23:59 EST, hour 24
+  env.SetNow("2025-11-03T12:00:00Z");
+
+  Config config;
+  config.data_dir = dir.path();
+  config.timezone = "America/New_York";
+  ApiKey all = MakeKey("all", kScopeRead, {"*"});
+  config.keys = {all};
+  NullLogger log;
+  ReadContext ctx;
+  ctx.config = &config;
+  ctx.env = &env;
+  ctx.log = &log;
+  ReadApi api(ctx);
+  auto get = [&](const std::string& path, const std::string& query) {
+    Request r;
+    r.method = "GET";
+    r.path = path;
+    r.query = query;
+    return api.Handle(MatchRoute("GET", path), r, all);
+  };
+  EXPECT_EQ(Positions(get("/v1/events", "day=2025-03-09").body),
+            (std::vector<std::string>{"2025-03-09/1", "2025-03-09/2", "2025-03-09/3"}));
+  EXPECT_EQ(Positions(get("/v1/events", "since=2025-03-09T23:00:00-04:00&until=2025-03-10").body),
+            (std::vector<std::string>{"2025-03-09/3"}));
+  EXPECT_EQ(Positions(get("/v1/events", "since=2025-03-09T23:00:00-04:00&limit=5").body),
+            (std::vector<std::string>{"2025-03-09/3", "2025-03-10/1", "2025-11-02/1",
+                                      "2025-11-02/2", "2025-11-02/3"}))
+      << "since alone runs to the end of today";
+  Response spring = get("/v1/counts", "day=2025-03-09&interval=hour");
+  EXPECT_EQ(spring.body,
+            "{\"interval\":\"hour\",\"from\":\"2025-03-09\",\"to\":\"2025-03-09\",\"counts\":["
+            "{\"day\":\"2025-03-09\",\"bucket\":\"2025-03-09T05:00:00.000000Z\",\"app\":\"shop\","
+            "\"event\":\"a\",\"count\":1},"
+            "{\"day\":\"2025-03-09\",\"bucket\":\"2025-03-09T07:00:00.000000Z\",\"app\":\"shop\","
+            "\"event\":\"b\",\"count\":1},"
+            "{\"day\":\"2025-03-09\",\"bucket\":\"2025-03-10T03:00:00.000000Z\",\"app\":\"shop\","
+            "\"event\":\"c\",\"count\":1}]}\n");
+  Response fall = get("/v1/counts", "day=2025-11-02&interval=hour");
+  EXPECT_EQ(fall.body,
+            "{\"interval\":\"hour\",\"from\":\"2025-11-02\",\"to\":\"2025-11-02\",\"counts\":["
+            "{\"day\":\"2025-11-02\",\"bucket\":\"2025-11-02T05:00:00.000000Z\",\"app\":\"shop\","
+            "\"event\":\"e\",\"count\":1},"
+            "{\"day\":\"2025-11-02\",\"bucket\":\"2025-11-02T06:00:00.000000Z\",\"app\":\"shop\","
+            "\"event\":\"f\",\"count\":1},"
+            "{\"day\":\"2025-11-02\",\"bucket\":\"2025-11-03T04:00:00.000000Z\",\"app\":\"shop\","
+            "\"event\":\"g\",\"count\":1}]}\n");
 }
 
 // Isolation ---------------------------------------------------------------------------------

@@ -136,6 +136,31 @@ TEST_F(DayReaderTest, FirstSeqAtOrAfterFindsTimeBoundaries) {
   EXPECT_EQ(*r->TsOf(99), std::nullopt);
 }
 
+TEST_F(DayReaderTest, HashOfReadsTheStoredHash) {
+  Append(&env_, dir_.path(), {Ev("a", "x"), Ev("a", "y")});
+  auto r = Open();
+  auto h2 = r->HashOf(2);
+  ASSERT_TRUE(h2.ok());
+  ASSERT_TRUE(h2->has_value());
+  auto h1 = r->HashOf(1);
+  ASSERT_TRUE(h1.ok() && h1->has_value());
+  EXPECT_NE(**h1, **h2);
+  EXPECT_EQ(*r->HashOf(3), std::nullopt);
+  // Another road: hex(hash) from plain SQLite equals the digest read.
+  Sql(Path(), "CREATE TABLE t AS SELECT lower(hex(hash)) AS h FROM log WHERE seq = 2");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(Path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT h FROM t", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(HexEncode(**h2), reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  sqlite3_close_v2(db);
+  testing_days::Tamper(Path(), "UPDATE log SET hash = x'0102' WHERE seq = 1");
+  r = Open();
+  EXPECT_EQ(*r->HashOf(1), std::nullopt);  // not 32 bytes
+}
+
 TEST_F(DayReaderTest, ScanEventReadsOneEventInSeqOrderWithinTimesAndLimit) {
   for (int i = 0; i < 6; ++i) {
     Append(&env_, dir_.path(), {Ev("a", "x"), Ev("b", "y")});
