@@ -165,12 +165,18 @@ void WriteAggregate(JsonWriter* w, const BucketAggregate& a) {
   }
 }
 
-// Logs a storage failure (ours to look at) and answers with its status.
+// Logs a storage failure (ours to look at, with the file's path and SQLite's words) and
+// answers without them: 503 with the reason when retrying may help, else 500 internal (a
+// damaged or foreign day file is not the client's mistake, and its path is not theirs).
 Response StorageError(Logger* log, const Status& s) {
-  if (s.code() == Code::kCorrupt || s.code() == Code::kInternal) {
-    log->Error("read API: " + s.ToString());
+  if (s.code() == Code::kUnavailable) {
+    log->Warning("read API: " + s.ToString());
+    return ErrorResponse(
+        UnavailableError(s.reason(), "the data directory cannot be read just now; retry later"));
   }
-  return ErrorResponse(s);
+  log->Error("read API: " + s.ToString());
+  return ErrorResponse(
+      InternalError("a day file could not be read; the server's log says which and why"));
 }
 
 template <typename R>

@@ -693,6 +693,50 @@ TEST(ReadApiZoneTest, DaysAndHoursFollowTheConfiguredZone) {
             "\"event\":\"g\",\"count\":1}]}\n");
 }
 
+// Keeps what the handlers log.
+class RecordingLogger : public Logger {
+ public:
+  void Write(LogLevel level, std::string_view message) override {
+    lines.push_back(std::to_string(static_cast<int>(level)) + " " + std::string(message));
+  }
+  std::vector<std::string> lines;
+};
+
+// A damaged or foreign day file is the server's problem: 500 internal, the details (path,
+// SQLite's words) in the log and not in the answer.
+TEST_F(ReadApiTest, UnreadableDayFilesAnswerInternalWithoutPaths) {
+  WriteTwoDays();
+  std::ofstream(DayPath(dir_.path(), "2025-03-02"), std::ios::trunc)
+      << "this is not a day file, only text that is long enough to look like a header\n";
+  RecordingLogger log;
+  ReadContext ctx;
+  ctx.config = &config_;
+  ctx.env = &env_;
+  ctx.log = &log;
+  ctx.sleep = [this](int64_t micros) { env_.Advance(microseconds(micros)); };
+  ReadApi api(ctx);
+  for (const char* target :
+       {"/v1/events", "/v1/events?app=shop&event=view", "/v1/events/2025-03-02/1", "/v1/counts",
+        "/v1/uniques", "/v1/overview", "/v1/tail"}) {
+    std::string t = target;
+    Request r;
+    r.method = "GET";
+    r.path = t.substr(0, t.find('?'));
+    r.query = t.find('?') == std::string::npos ? "" : t.substr(t.find('?') + 1);
+    Response resp = api.Handle(MatchRoute("GET", r.path), r, Key("all"));
+    ExpectError(resp, 500, "internal", "", target);
+    EXPECT_EQ(resp.body,
+              "{\"error\":{\"code\":\"internal\",\"message\":\"a day file could not be read; the "
+              "server's log says which and why\"}}\n");
+    ASSERT_FALSE(log.lines.empty()) << target;
+    EXPECT_NE(log.lines.back().find(DayPath(dir_.path(), "2025-03-02")), std::string::npos)
+        << log.lines.back();
+    EXPECT_EQ(log.lines.back().rfind(std::to_string(static_cast<int>(LogLevel::kError)), 0), 0u);
+  }
+  // The other day still reads.
+  EXPECT_EQ(Get("/v1/events?day=2025-03-01&app=blog").status, 200);
+}
+
 // Isolation ---------------------------------------------------------------------------------
 
 TEST_F(ReadApiTest, IsolationMatrix) {
