@@ -600,9 +600,40 @@ Result<Digest> FileSha256(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// The report on a file whose meta says its-log but whose events table cannot be read (dropped
+// or altered): schema damage, integrity and links, no chain. failure when the schema is fine
+// after all (the file could not be read for another reason).
+Result<VerifyReport> SchemaDamageReport(const std::string& path, const VerifyOptions& options,
+                                        const Status& failure) {
+  Result<SqliteDb> db = OpenSqlite(path, /*read_only=*/true);
+  if (!db.ok()) {
+    return failure;
+  }
+  VerifyReport report;
+  CheckSchema(db->get(), &report.problems);
+  if (report.problems.empty()) {
+    return failure;
+  }
+  Result<std::map<std::string, std::string>> meta = ReadMeta(db->get());
+  if (meta.ok() && meta->count("day") != 0) {
+    report.day = meta->at("day");
+  }
+  std::vector<Problem> side_problems;
+  CheckIntegrityAndLinks(path, options.integrity_check, &side_problems);
+  report.problems.insert(report.problems.end(), side_problems.begin(), side_problems.end());
+  return report;
+}
+
+}  // namespace
+
 Result<VerifyReport> VerifyDayFile(const std::string& path, const VerifyOptions& options) {
   Result<std::unique_ptr<DayReader>> opened = DayReader::Open(path, int64_t{1} << 30);
   if (!opened.ok()) {
+    if (opened.status().code() == Code::kInternal) {
+      return SchemaDamageReport(path, options, opened.status());
+    }
     return opened.status();
   }
   DayReader& reader = **opened;
@@ -666,13 +697,15 @@ Result<VerifyReport> VerifyDayFile(const std::string& path, const VerifyOptions&
     int rc = sqlite3_prepare_v2(
         db, "SELECT seq, ts, event, type, value, hash FROM log ORDER BY seq", -1, &raw, nullptr);
     Stmt stmt(raw);
-    if (rc != SQLITE_OK) {
+    // A log the schema check found missing or altered has no chain to follow; the report says
+    // why. Otherwise a log that cannot be read is a failure to read the file.
+    if (rc != SQLITE_OK && problems.empty()) {
       return SqliteStatus(rc, db, "cannot read the log of " + path);
     }
     Sha256 hasher;
     const EventTable& events = reader.events();
     int64_t bad_seq = 0;  // the row that does not match its hash
-    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    while (raw != nullptr && (rc = sqlite3_step(raw)) == SQLITE_ROW) {
       int64_t seq = sqlite3_column_int64(raw, 0);
       if (seq != expected) {
         if (seq > expected) {
@@ -718,7 +751,7 @@ Result<VerifyReport> VerifyDayFile(const std::string& path, const VerifyOptions&
       prev = h;
       ++expected;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    if (raw != nullptr && rc != SQLITE_ROW && rc != SQLITE_DONE) {
       return SqliteStatus(rc, db, "cannot read the log of " + path);
     }
     stmt.reset();

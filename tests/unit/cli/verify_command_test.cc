@@ -81,6 +81,14 @@ TEST_F(VerifyCommandTest, SchemaDamageExitsOne) {
                        ": bad_schema: schema: trigger log_no_delete is missing (the file's "
                        "append-only guard was removed)\n" +
                        Path() + ": FAILED (bad_schema)\n");
+  // A dropped log is reported the same way, not as a file that cannot be read.
+  testing_days::Sql(Path(), "DROP TABLE log");
+  Outcome dropped = Verify({Path()}, &env_);
+  EXPECT_EQ(dropped.rc, kExitFailure);
+  EXPECT_NE(dropped.out.find(Path() + ": bad_schema: schema: table log is missing\n"),
+            std::string::npos)
+      << dropped.out;
+  EXPECT_NE(dropped.out.find(Path() + ": FAILED (bad_schema)\n"), std::string::npos) << dropped.out;
 }
 
 TEST_F(VerifyCommandTest, SealFileProvesACutOffTail) {

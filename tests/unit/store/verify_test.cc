@@ -487,6 +487,46 @@ TEST_F(VerifyTest, SchemaDamageIsNamed) {
   }
 }
 
+TEST_F(VerifyTest, MissingTablesAreSchemaDamageNotAFailureToRead) {
+  const struct {
+    const char* sql;
+    std::vector<std::string> messages;
+  } cases[] = {
+      // In the order of the objects' names.
+      {"DROP TABLE uniques",
+       {"schema: index sqlite_autoindex_uniques_1 is missing", "schema: table uniques is missing",
+        "schema: trigger uniques_no_delete is missing (the file's append-only guard was removed)",
+        "schema: trigger uniques_no_update is missing (the file's append-only guard was "
+        "removed)"}},
+      {"DROP TABLE log",
+       {"schema: table log is missing", "schema: index log_event_ts is missing",
+        "schema: trigger log_no_delete is missing (the file's append-only guard was removed)",
+        "schema: trigger log_no_update is missing (the file's append-only guard was removed)"}},
+      {"DROP TABLE events",
+       {"schema: table events is missing",
+        "schema: trigger events_no_delete is missing (the file's append-only guard was removed)",
+        "schema: trigger events_no_update is missing (the file's append-only guard was removed)",
+        "schema: index sqlite_autoindex_events_1 is missing"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.sql);
+    TempDir fresh;
+    FakeEnv env("2025-03-01T10:00:00Z");
+    Append(&env, fresh.path(), {Ev("a", "x"), Ev("a", "y")});
+    std::string path = DayPath(fresh.path(), kDay);
+    Sql(path, c.sql);
+    Result<VerifyReport> r = VerifyDayFile(path, {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> schema;
+    for (const Problem& p : r->problems) {
+      if (p.kind == Damage::kBadSchema) {
+        schema.push_back(p.message);
+      }
+    }
+    EXPECT_EQ(schema, c.messages) << Describe(*r);
+  }
+}
+
 TEST_F(VerifyTest, BadMetaIsNamed) {
   WriteSixRows();
   Sql(Path(), "DELETE FROM meta WHERE key = 'timezone'");
