@@ -33,6 +33,10 @@ struct TailOptions {
   int64_t poll_micros = 250000;      // how often -f looks for new rows
 };
 
+// The options of `itslog tail` from its parsed arguments (-f/--follow, -n, --app, --event,
+// --json). Prints the problem to stderr and returns nullopt (exit 2) on bad usage.
+std::optional<TailOptions> TailOptionsFrom(const ParsedArgs& parsed);
+
 // The work of `itslog tail`: prints the last rows of today's file, then (follow) new rows as
 // they come, moving on to the next day's file at midnight. sleep waits (tests move a FakeEnv's
 // clock); keep_going is asked before each wait and ends the loop when false. Returns an exit

@@ -151,6 +151,33 @@ int RunTail(const Config& config, const TailOptions& options, Env* env, FILE* ou
   return kExitOk;
 }
 
+std::optional<TailOptions> TailOptionsFrom(const ParsedArgs& parsed) {
+  TailOptions options;
+  options.follow = parsed.Has("-f") || parsed.Has("--follow");
+  options.json = parsed.Has("--json");
+  options.app = parsed.Get("--app");
+  options.event = parsed.Get("--event");
+  if (options.app && !ValidateAppName(*options.app).ok()) {
+    std::fprintf(stderr, "itslog tail: --app %s is not an app name\n", Quote(*options.app).c_str());
+    return std::nullopt;
+  }
+  if (options.event && !ValidateEventName(*options.event).ok()) {
+    std::fprintf(stderr, "itslog tail: --event %s is not an event name\n",
+                 Quote(*options.event).c_str());
+    return std::nullopt;
+  }
+  if (std::optional<std::string> n = parsed.Get("-n")) {
+    char* end = nullptr;
+    long long v = std::strtoll(n->c_str(), &end, 10);
+    if (n->empty() || *end != '\0' || v < 0 || v > 1000000) {
+      std::fprintf(stderr, "itslog tail: -n takes a number from 0 to 1000000\n");
+      return std::nullopt;
+    }
+    options.lines = v;
+  }
+  return options;
+}
+
 int RunTailCommand(const Args& args, Env* env) {
   Result<ParsedArgs> parsed =
       ParseArgs(args, {"--config", "--app", "--event", "-n"}, {"-f", "--follow", "--json"});
@@ -162,35 +189,16 @@ int RunTailCommand(const Args& args, Env* env) {
         parsed.ok() ? "takes no arguments but options" : parsed.status().message().c_str());
     return kExitUsage;
   }
-  TailOptions options;
-  options.follow = parsed->Has("-f") || parsed->Has("--follow");
-  options.json = parsed->Has("--json");
-  options.app = parsed->Get("--app");
-  options.event = parsed->Get("--event");
-  if (options.app && !ValidateAppName(*options.app).ok()) {
-    std::fprintf(stderr, "itslog tail: --app %s is not an app name\n", Quote(*options.app).c_str());
+  std::optional<TailOptions> options = TailOptionsFrom(*parsed);
+  if (!options) {
     return kExitUsage;
-  }
-  if (options.event && !ValidateEventName(*options.event).ok()) {
-    std::fprintf(stderr, "itslog tail: --event %s is not an event name\n",
-                 Quote(*options.event).c_str());
-    return kExitUsage;
-  }
-  if (std::optional<std::string> n = parsed->Get("-n")) {
-    char* end = nullptr;
-    long long v = std::strtoll(n->c_str(), &end, 10);
-    if (n->empty() || *end != '\0' || v < 0 || v > 1000000) {
-      std::fprintf(stderr, "itslog tail: -n takes a number from 0 to 1000000\n");
-      return kExitUsage;
-    }
-    options.lines = v;
   }
   std::optional<Config> config = LoadConfigOrReport(*parsed, env);
   if (!config) {
     return kExitUsage;
   }
   return RunTail(
-      *config, options, env, stdout,
+      *config, *options, env, stdout,
       [](int64_t micros) { std::this_thread::sleep_for(std::chrono::microseconds(micros)); },
       [] { return true; });
 }

@@ -222,6 +222,38 @@ TEST_F(TailCommandTest, CommandLineRefusesBadUsage) {
   }
 }
 
+TEST(TailOptionsTest, FlagsMapToOptions) {
+  auto parse = [](const std::vector<std::string>& args) {
+    Result<ParsedArgs> p =
+        ParseArgs(args, {"--config", "--app", "--event", "-n"}, {"-f", "--follow", "--json"});
+    EXPECT_TRUE(p.ok());
+    return TailOptionsFrom(*p);
+  };
+  std::optional<TailOptions> none = parse({});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->follow);
+  EXPECT_FALSE(none->json);
+  EXPECT_EQ(none->lines, 10);
+  EXPECT_EQ(none->app, std::nullopt);
+  EXPECT_EQ(none->event, std::nullopt);
+  std::optional<TailOptions> all =
+      parse({"-f", "--json", "-n", "0", "--app", "shop", "--event=cart.items"});
+  ASSERT_TRUE(all.has_value());
+  EXPECT_TRUE(all->follow);
+  EXPECT_TRUE(all->json);
+  EXPECT_EQ(all->lines, 0);
+  EXPECT_EQ(all->app, std::optional<std::string>("shop"));
+  EXPECT_EQ(all->event, std::optional<std::string>("cart.items"));
+  std::optional<TailOptions> follow = parse({"--follow", "-n", "1000000"});
+  ASSERT_TRUE(follow.has_value());
+  EXPECT_TRUE(follow->follow);
+  EXPECT_EQ(follow->lines, 1000000);
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(parse({"-n", "1e3"}).has_value());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "itslog tail: -n takes a number from 0 to 1000000\n");
+}
+
 TEST_F(TailCommandTest, CommandLinePrintsTheLastRows) {
   Append(&env_, dir_.path(), {Ev("shop", "a"), Ev("shop", "b"), Ev("blog", "c")});
   std::string config_path = dir_.path() + "/itslog.yaml";

@@ -119,6 +119,24 @@ TEST_F(VerifyCommandTest, SealFileProvesACutOffTail) {
                          Path() + ": FAILED: first bad seq 4 (deleted_row)\n");
 }
 
+TEST_F(VerifyCommandTest, NoIntegrityCheckSkipsSqlitesOwnCheck) {
+  EXPECT_EQ(Verify({Path(), "--no-integrity-check"}, &env_).rc, kExitOk);
+  // An index whose definition no longer matches its entries: PRAGMA integrity_check sees it.
+  testing_days::Sql(Path(),
+                    "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = "
+                    "'CREATE INDEX log_event_ts ON log(ts, event)' WHERE name = 'log_event_ts'");
+  Outcome damaged = Verify({Path()}, &env_);
+  EXPECT_EQ(damaged.rc, kExitFailure) << damaged.out;
+  EXPECT_NE(damaged.out.find(": integrity: integrity_check: "), std::string::npos) << damaged.out;
+  Outcome skipped = Verify({Path(), "--no-integrity-check"}, &env_);
+  EXPECT_EQ(skipped.rc, kExitFailure) << skipped.out;  // the schema still differs
+  EXPECT_EQ(skipped.out.find(": integrity: "), std::string::npos) << skipped.out;
+  EXPECT_NE(skipped.out.find(": bad_schema: schema: index log_event_ts differs from the "
+                             "format's\n"),
+            std::string::npos)
+      << skipped.out;
+}
+
 TEST_F(VerifyCommandTest, UnreadableFilesExitOne) {
   Outcome missing = Verify({dir_.path() + "/2025-02-01-v1.itslog"}, &env_);
   EXPECT_EQ(missing.rc, kExitFailure);
