@@ -62,8 +62,13 @@ void AppendCsvField(std::string* out, std::string_view s) {
 }  // namespace
 
 void IsoTimeFormatter::Append(std::string* out, int64_t ts) {
-  int64_t days = ts >= 0 ? ts / kMicrosPerDay : -((-ts + kMicrosPerDay - 1) / kMicrosPerDay);
-  int64_t rest = ts - days * kMicrosPerDay;  // 0 .. kMicrosPerDay - 1
+  // Floor division without negating ts (an edited file may hold INT64_MIN).
+  int64_t days = ts / kMicrosPerDay;
+  int64_t rest = ts % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;  // now 0 .. kMicrosPerDay - 1
+    --days;
+  }
   if (days != cached_day_) {
     std::string d = FormatDay(CivilFromDays(days));
     if (d.size() != 10) {  // years outside 0000..9999: the slow, general road

@@ -481,11 +481,14 @@ void HourlyStep(sqlite3_context* ctx, int, sqlite3_value** argv) noexcept {
   int64_t ts = sqlite3_value_int64(argv[2]);
   int type = sqlite3_value_int(argv[3]);
   st->max_seq = std::max(st->max_seq, seq);
-  int64_t hour = (ts - st->day_start) / kMicrosPerHour;
-  if (ts < st->day_start) {
-    hour = 0;
+  // Rows outside the day (only in an edited file) go to its first or last hour; the
+  // difference is taken unsigned, as any two int64 values may be far apart.
+  int64_t hour = 0;
+  if (ts > st->day_start) {
+    uint64_t since_start = static_cast<uint64_t>(ts) - static_cast<uint64_t>(st->day_start);
+    hour = static_cast<int64_t>(
+        std::min<uint64_t>(since_start / kMicrosPerHour, DayAggregates::kMaxHours - 1));
   }
-  hour = std::min<int64_t>(hour, DayAggregates::kMaxHours - 1);
   int64_t iv = 0;
   double dv = 0;
   if (type == 1 || type == 2) {

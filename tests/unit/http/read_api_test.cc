@@ -737,6 +737,27 @@ TEST_F(ReadApiTest, UnreadableDayFilesAnswerInternalWithoutPaths) {
   EXPECT_EQ(Get("/v1/events?day=2025-03-01&app=blog").status, 200);
 }
 
+// Rows edited to absurd times are counted (in the day's first or last hour), not a crash.
+TEST_F(ReadApiTest, ExtremeTimesOfAnEditedFileAreCounted) {
+  WriteTwoDays();
+  testing_days::Tamper(DayPath(dir_.path(), "2025-03-02"),
+                       "UPDATE log SET ts = -9223372036854775808 WHERE seq = 1; "
+                       "UPDATE log SET ts = 9223372036854775807 WHERE seq = 2");
+  Response r = Get("/v1/counts?interval=hour&event=view");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"bucket\":\"2025-03-02T00:00:00.000000Z\",\"app\":\"shop\",\"event\":"
+                        "\"view\",\"count\":1"),
+            std::string::npos)
+      << r.body;
+  Response read = Get("/v1/counts?interval=hour&event=read");
+  EXPECT_NE(read.body.find("\"bucket\":\"2025-03-03T01:00:00.000000Z\",\"app\":\"blog\","
+                           "\"event\":\"read\",\"count\":1"),
+            std::string::npos)
+      << read.body;
+  EXPECT_EQ(Get("/v1/events/2025-03-02/1").status, 200);
+  EXPECT_EQ(Get("/v1/events?day=2025-03-02").status, 200);
+}
+
 // Isolation ---------------------------------------------------------------------------------
 
 TEST_F(ReadApiTest, IsolationMatrix) {

@@ -212,6 +212,22 @@ TEST_F(ExportTest, StreamsInBoundedMemory) {
   EXPECT_LT(part.size(), bad_at);
 }
 
+// A file edited to hold absurd times still exports (the chain tells it was edited).
+TEST_F(ExportTest, ExtremeTimesOfAnEditedFileExport) {
+  Append(&env_, dir_.path(), {Ev("a", "x"), Ev("a", "y")});
+  Tamper(Path(),
+         "UPDATE log SET ts = -9223372036854775808 WHERE seq = 1; "
+         "UPDATE log SET ts = 9223372036854775807 WHERE seq = 2");
+  Result<int64_t> rows = 0;
+  std::string out = Export({}, &rows);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(*rows, 2);
+  EXPECT_NE(out.find("\"time\":\"" + FormatIso8601Micros(INT64_MIN) + "\""), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"time\":\"" + FormatIso8601Micros(INT64_MAX) + "\""), std::string::npos)
+      << out;
+}
+
 TEST(IsoTimeFormatterTest, FormatsAcrossDaysAndOutOfRange) {
   IsoTimeFormatter f;
   std::string out;
@@ -229,7 +245,8 @@ TEST(IsoTimeFormatterTest, FormatsAcrossDaysAndOutOfRange) {
             "2025-03-01T23:59:59.999999Z 2025-03-02T00:00:00.000000Z 2025-03-02T00:00:00.000001Z "
             "1970-01-01T00:00:00.000000Z 1969-12-31T23:59:59.999999Z");
   for (int64_t ts : {*ParseIso8601Micros("0001-01-01T00:00:00Z") - kMicrosPerDay,
-                     *ParseIso8601Micros("9999-12-31T12:00:00Z") + kMicrosPerDay}) {
+                     *ParseIso8601Micros("9999-12-31T12:00:00Z") + kMicrosPerDay, INT64_MIN,
+                     INT64_MIN + 1, INT64_MIN + kMicrosPerDay, INT64_MAX, INT64_MAX - 1}) {
     std::string o;
     f.Append(&o, ts);
     EXPECT_EQ(o, FormatIso8601Micros(ts));
