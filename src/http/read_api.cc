@@ -143,13 +143,27 @@ Result<std::pair<std::string, std::string>> ReadDayRange(const QueryParams& q,
   return std::make_pair(first, last);
 }
 
+// The days first..last (at most kMaxDays + 1 of them), counted as numbers so that the last
+// day of year 9999 ends the walk like any other.
 std::vector<std::string> DaysBetween(const std::string& first, const std::string& last) {
   std::vector<std::string> out;
-  for (std::string d = first; d <= last && out.size() <= static_cast<size_t>(ReadApi::kMaxDays);
-       d = AddDays(d, 1)) {
-    out.push_back(d);
+  std::optional<CivilDay> a = ParseDay(first);
+  std::optional<CivilDay> b = ParseDay(last);
+  if (!a || !b) {
+    return out;
+  }
+  for (int64_t d = DaysFromCivil(*a);
+       d <= DaysFromCivil(*b) && out.size() <= static_cast<size_t>(ReadApi::kMaxDays); ++d) {
+    out.push_back(FormatDay(CivilFromDays(d)));
   }
   return out;
+}
+
+// When day ends in zone: the start of the next day (9999-12-31 has no next day to name: 24
+// hours after its start).
+int64_t EndOfDay(const TimeZone& zone, const std::string& day) {
+  std::string next = AddDays(day, 1);
+  return IsDayName(next) ? zone.StartOfDay(next) : zone.StartOfDay(day) + kMicrosPerDay;
 }
 
 void WriteAggregate(JsonWriter* w, const BucketAggregate& a) {
@@ -312,7 +326,7 @@ Response ReadApi::Events(const Request& request, const ApiKey& key) {
       return ErrorResponse(d.status());
     }
     since = zone_.StartOfDay(*d);
-    until = zone_.StartOfDay(AddDays(*d, 1));
+    until = EndOfDay(zone_, *d);
   } else {
     if (since_text) {
       Result<int64_t> t = ParseTimeParam("since", *since_text, zone_);
@@ -334,7 +348,7 @@ Response ReadApi::Events(const Request& request, const ApiKey& key) {
     if (!until_text) {
       // The end of today, or of since's day when since is in the future.
       std::string last = std::max(today, zone_.DayOf(since));
-      until = zone_.StartOfDay(AddDays(last, 1));
+      until = EndOfDay(zone_, last);
     }
     if (until <= since) {
       return ErrorResponse(BadParam("until", "until must be later than since"));
@@ -427,7 +441,7 @@ Response ReadApi::Events(const Request& request, const ApiKey& key) {
         }
         lo = std::max(lo, *first - 1);
       }
-      if (until < zone_.StartOfDay(AddDays(d, 1))) {
+      if (until < EndOfDay(zone_, d)) {
         Result<int64_t> end = reader.FirstSeqAtOrAfter(until);
         if (!end.ok()) {
           return StorageError(ctx_.log, end.status());

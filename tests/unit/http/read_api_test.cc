@@ -758,6 +758,24 @@ TEST_F(ReadApiTest, ExtremeTimesOfAnEditedFileAreCounted) {
   EXPECT_EQ(Get("/v1/events?day=2025-03-02").status, 200);
 }
 
+// The first and last days a date can name are days like any other.
+TEST_F(ReadApiTest, TheLastDayOfYear9999AndTheFirstOfYear1) {
+  WriteTwoDays();
+  EXPECT_EQ(Get("/v1/events?day=9999-12-31").body, "{\"events\":[],\"next\":null}\n");
+  EXPECT_EQ(Get("/v1/events?since=9999-12-31").body, "{\"events\":[],\"next\":null}\n");
+  EXPECT_EQ(Get("/v1/events?since=9999-12-31T23:00:00Z&until=9999-12-31T23:30:00Z").status, 200);
+  EXPECT_EQ(Get("/v1/events?day=0001-01-01").body, "{\"events\":[],\"next\":null}\n");
+  EXPECT_EQ(Get("/v1/uniques?from=9999-12-30&to=9999-12-31").body,
+            "{\"from\":\"9999-12-30\",\"to\":\"9999-12-31\",\"days\":["
+            "{\"day\":\"9999-12-30\",\"count\":0,\"apps\":[]},"
+            "{\"day\":\"9999-12-31\",\"count\":0,\"apps\":[]}]}\n");
+  EXPECT_EQ(Get("/v1/uniques?from=9999-12-31").body,
+            "{\"from\":\"9999-12-31\",\"to\":\"9999-12-31\",\"days\":["
+            "{\"day\":\"9999-12-31\",\"count\":0,\"apps\":[]}]}\n");
+  EXPECT_EQ(Get("/v1/counts?day=9999-12-31").body,
+            "{\"interval\":\"day\",\"from\":\"9999-12-31\",\"to\":\"9999-12-31\",\"counts\":[]}\n");
+}
+
 // Isolation ---------------------------------------------------------------------------------
 
 TEST_F(ReadApiTest, IsolationMatrix) {
