@@ -1028,6 +1028,12 @@ TEST_F(ReadApiTest, TailShowsOnlyTheKeysAppsAndMovesPastTheOthers) {
               "other filter");
   ExpectError(Get("/v1/tail", "all", "not-a-cursor"), 400, "invalid_parameter", "Last-Event-ID",
               "garbage");
+  // Cursors of /v1/events and ids of /v1/tail are not interchangeable.
+  const std::string events_next = NextOf(Get("/v1/events?limit=1").body);
+  ASSERT_FALSE(events_next.empty());
+  ExpectError(Get("/v1/tail", "all", events_next), 400, "invalid_parameter", "Last-Event-ID",
+              "an events cursor");
+  ExpectError(Get("/v1/events?after=" + last_id), 400, "invalid_parameter", "after", "a tail id");
   ExpectError(Get("/v1/tail?since=2025-03-01"), 400, "invalid_parameter", "since", "since");
   ExpectError(Get("/v1/tail?app=-x"), 400, "invalid_parameter", "app", "bad app");
 }

@@ -89,8 +89,12 @@ class VerifyTest : public ::testing::Test {
         Ev("shop", "price", ValueType::kReal, "2.5"),
         Ev("shop", "page.view", ValueType::kText, "/cart"),
     };
+    StoreOptions o;
+    o.data_dir = dir_.path();
+    DayStore store(&env_, o);
     for (const Event& e : events) {
-      Append(&env_, dir_.path(), {e});
+      auto r = store.Append(std::span<const Event>(&e, 1));
+      ASSERT_TRUE(r.ok() && (*r)[0].ok());
       env_.Advance(seconds(1));
     }
   }
