@@ -16,6 +16,7 @@ from lib.procs import wait_pid_gone
 from lib.servers import NginxStack
 
 THREADS = 8
+WORKER_THREADS = 4  # `itslog fcgi` request threads per process (its default --threads)
 
 
 class CrashNginxTest(StackTestCase):
@@ -63,10 +64,11 @@ class CrashNginxTest(StackTestCase):
         flat = [o for per in outcomes for o in per]
         self.assertGreater(len(flat), 50, "the load hardly ran")
 
-        # Only the requests in flight in a killed worker may fail, and only as 502.
+        # Only the requests in flight in a killed worker may fail (at most one per request
+        # thread of each victim), and only as 502.
         failed = [o for o in flat if not o.ok()]
         self.assertTrue(all(o.status == 502 for o in failed), failed[:10])
-        self.assertLessEqual(len(failed), len(victims), failed)
+        self.assertLessEqual(len(failed), len(victims) * WORKER_THREADS, failed)
         for o in flat:
             self.assertFalse(any(w.encode() in o.body for w in BAD_WORDS), o)
         after_kills = [o for o in flat if o.ok() and o.t_start > kill_times[-1]]
