@@ -136,42 +136,47 @@ Result<Digest> CheckMeta(const std::map<std::string, std::string>& meta, const s
   return *seed;
 }
 
+Result<Digest> ChainEnd(sqlite3* db, const std::map<std::string, std::string>& meta,
+                        const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  int rc =
+      sqlite3_prepare_v2(db, "SELECT hash FROM log ORDER BY seq DESC LIMIT 1", -1, &raw, nullptr);
+  Stmt stmt(raw);
+  if (rc != SQLITE_OK) {
+    return SqliteStatus(rc, db, "cannot read the last hash of " + path);
+  }
+  rc = sqlite3_step(raw);
+  if (rc == SQLITE_ROW) {
+    Digest d;
+    if (sqlite3_column_type(raw, 0) != SQLITE_BLOB ||
+        sqlite3_column_bytes(raw, 0) != static_cast<int>(d.size())) {
+      return CorruptError("corrupt_file", "the last row of " + path + " has no 32-byte hash");
+    }
+    std::memcpy(d.data(), sqlite3_column_blob(raw, 0), d.size());
+    return d;
+  }
+  if (rc != SQLITE_DONE) {
+    return SqliteStatus(rc, db, "cannot read the last hash of " + path);
+  }
+  auto it = meta.find("chain_seed");
+  std::optional<Digest> seed = it == meta.end() ? std::nullopt : DigestFromHex(it->second);
+  if (!seed) {
+    return CorruptError("not_itslog_file", path + " has no valid meta.chain_seed");
+  }
+  return *seed;
+}
+
 Result<Digest> ReadLastHash(sqlite3* db, const std::string& path) {
   // One read transaction, so that the seed and the last row come from the same snapshot.
   if (Status s = ExecSql(db, "BEGIN", "cannot read " + path); !s.ok()) {
     return s;
   }
   Result<Digest> out = [&]() -> Result<Digest> {
-    sqlite3_stmt* raw = nullptr;
-    int rc =
-        sqlite3_prepare_v2(db, "SELECT hash FROM log ORDER BY seq DESC LIMIT 1", -1, &raw, nullptr);
-    Stmt stmt(raw);
-    if (rc != SQLITE_OK) {
-      return SqliteStatus(rc, db, "cannot read the last hash of " + path);
-    }
-    rc = sqlite3_step(raw);
-    if (rc == SQLITE_ROW) {
-      Digest d;
-      if (sqlite3_column_type(raw, 0) != SQLITE_BLOB ||
-          sqlite3_column_bytes(raw, 0) != static_cast<int>(d.size())) {
-        return CorruptError("corrupt_file", "the last row of " + path + " has no 32-byte hash");
-      }
-      std::memcpy(d.data(), sqlite3_column_blob(raw, 0), d.size());
-      return d;
-    }
-    if (rc != SQLITE_DONE) {
-      return SqliteStatus(rc, db, "cannot read the last hash of " + path);
-    }
     Result<std::map<std::string, std::string>> meta = ReadMeta(db);
     if (!meta.ok()) {
       return meta.status();
     }
-    auto it = meta->find("chain_seed");
-    std::optional<Digest> seed = it == meta->end() ? std::nullopt : DigestFromHex(it->second);
-    if (!seed) {
-      return CorruptError("not_itslog_file", path + " has no valid meta.chain_seed");
-    }
-    return *seed;
+    return ChainEnd(db, *meta, path);
   }();
   sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
   return out;

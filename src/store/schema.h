@@ -39,6 +39,11 @@ Result<std::map<std::string, std::string>> ReadMeta(sqlite3* db);
 Result<Digest> CheckMeta(const std::map<std::string, std::string>& meta, const std::string& day,
                          const std::string& path);
 
+// The hash the chain ends with, given the file's meta: the last row's, or meta.chain_seed for
+// an empty log. Runs no transaction of its own (call it inside one). Fails as ReadLastHash.
+Result<Digest> ChainEnd(sqlite3* db, const std::map<std::string, std::string>& meta,
+                        const std::string& path);
+
 // The last row's hash, or meta.chain_seed when the log is empty: what the next day's file
 // takes as its chain_seed. Reads in its own (read) transaction. Fails as SqliteStatus, or
 // kCorrupt for a hash that is not 32 bytes or a bad seed.

@@ -82,37 +82,6 @@ Result<SealInfo> SealFromMeta(sqlite3* db, const std::map<std::string, std::stri
   return info;
 }
 
-// The hash the chain ends with: the last row's, or meta.chain_seed for an empty log.
-Result<Digest> FinalHash(sqlite3* db, const std::map<std::string, std::string>& meta,
-                         const std::string& path) {
-  sqlite3_stmt* raw = nullptr;
-  int rc =
-      sqlite3_prepare_v2(db, "SELECT hash FROM log ORDER BY seq DESC LIMIT 1", -1, &raw, nullptr);
-  Stmt stmt(raw);
-  if (rc != SQLITE_OK) {
-    return SqliteStatus(rc, db, "cannot read the last hash of " + path);
-  }
-  rc = sqlite3_step(raw);
-  if (rc == SQLITE_ROW) {
-    Digest d;
-    if (sqlite3_column_type(raw, 0) != SQLITE_BLOB ||
-        sqlite3_column_bytes(raw, 0) != static_cast<int>(d.size())) {
-      return CorruptError("corrupt_file", "the last row of " + path + " has no 32-byte hash");
-    }
-    std::memcpy(d.data(), sqlite3_column_blob(raw, 0), d.size());
-    return d;
-  }
-  if (rc != SQLITE_DONE) {
-    return SqliteStatus(rc, db, "cannot read the last hash of " + path);
-  }
-  auto it = meta.find("chain_seed");
-  std::optional<Digest> seed = it == meta.end() ? std::nullopt : DigestFromHex(it->second);
-  if (!seed) {
-    return CorruptError("not_itslog_file", path + " has no valid meta.chain_seed");
-  }
-  return *seed;
-}
-
 // Writes sealed_at, rows and final_hash in one write transaction (meta has no append-only
 // triggers; log, events, uniques and idempotency do).
 Result<SealInfo> WriteSeal(sqlite3* db, const std::string& path, const std::string& day, Env* env) {
@@ -138,7 +107,7 @@ Result<SealInfo> WriteSeal(sqlite3* db, const std::string& path, const std::stri
                                               std::to_string(tail->max_seq) +
                                               "; seq must run 1, 2, 3 ... without gaps");
     }
-    Result<Digest> last = FinalHash(db, *meta, path);
+    Result<Digest> last = ChainEnd(db, *meta, path);
     if (!last.ok()) {
       return last.status();
     }
