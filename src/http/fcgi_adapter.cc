@@ -74,12 +74,14 @@ void ReadBody(Request* request, const std::string& content_length, int64_t max_b
     return;
   }
   // Without a usable CONTENT_LENGTH read to the end, but never more than the limit allows.
-  int64_t want = declared >= 0 ? declared : max_bytes + 1;
-  request->body.resize(static_cast<size_t>(want));
+  // The buffer grows as data arrives: a request without a body costs no allocation.
+  const int64_t want = declared >= 0 ? declared : max_bytes + 1;
+  constexpr int64_t kChunk = 64 * 1024;
   int64_t got = 0;
   while (got < want) {
-    int n = read_some(request->body.data() + got,
-                      static_cast<int>(std::min<int64_t>(want - got, 1 << 20)));
+    int64_t room = std::min<int64_t>(want - got, declared >= 0 ? int64_t{1} << 20 : kChunk);
+    request->body.resize(static_cast<size_t>(got + room));
+    int n = read_some(request->body.data() + got, static_cast<int>(room));
     if (n <= 0) {
       break;
     }
