@@ -101,7 +101,8 @@ std::optional<std::vector<uint8_t>> DecodeB64Url(std::string_view s) {
   return out;
 }
 
-// Cursor layout: version(1) | days since epoch (u32 be) | seq (u64 be) | MAC (16).
+// Cursor layout: version(1) | days since epoch (i32 be, two's complement: days before 1970 are
+// negative) | seq (u64 be) | MAC (16).
 constexpr uint8_t kCursorVersion = 1;
 constexpr size_t kCursorBody = 1 + 4 + 8;
 constexpr size_t kCursorMac = 16;
@@ -187,6 +188,12 @@ Result<int64_t> ParseTimeParam(std::string_view field, std::string_view value,
                                " must be an ISO 8601 time (2025-03-01T12:00:00Z) or a date "
                                "YYYY-MM-DD, not " +
                                Quote(value));
+  }
+  // An offset can move a time in year 1 or 9999 out of the days that have names; the read API
+  // names the day of every time it is given.
+  if (!ParseDay(zone.DayOf(*t))) {
+    return BadParam(field, std::string(field) + " must fall on a day from 0001-01-01 to " +
+                               "9999-12-31, not " + Quote(value));
   }
   return *t;
 }
@@ -282,7 +289,7 @@ Result<Cursor> DecodeCursor(std::string_view text, const Digest& key, std::strin
     seq = seq << 8 | (*raw)[5 + static_cast<size_t>(i)];
   }
   Cursor c;
-  c.day = FormatDay(CivilFromDays(static_cast<int64_t>(days)));
+  c.day = FormatDay(CivilFromDays(static_cast<int32_t>(days)));
   c.seq = static_cast<int64_t>(seq);
   if (c.seq < 0 || !ParseDay(c.day)) {
     return bad();
