@@ -236,6 +236,10 @@ Result<ImportSummary> ImportDayFromS3(Env* env, const ImportOptions& options,
   }
   std::vector<Listed> listed;
   Status s = (*lister)->ListObjects(day_prefix, [&](const S3ListedObject& o) {
+    if (ParseNameMarker(day_prefix, o.key)) {
+      ++summary.name_markers;  // the cap's bookkeeping, not an event
+      return Status::Ok();
+    }
     ObjectName name = ParseObjectName(day_prefix, o.key);
     if (name.kind == ObjectKind::kOther) {
       summary.skipped.push_back(o.key);

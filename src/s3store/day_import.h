@@ -34,19 +34,20 @@ struct ImportSummary {
   int64_t events = 0;
   int64_t unique = 0;                // of events: unique events
   int64_t idempotent = 0;            // of events: sent with an idempotency key
-  std::vector<std::string> skipped;  // keys under the day's prefix that name no event
+  int64_t name_markers = 0;          // names/<app>/<H>.json: not events, left out
+  std::vector<std::string> skipped;  // other keys under the day's prefix that name no event
 };
 
 using S3ClientFactory = std::function<Result<std::unique_ptr<S3Client>>()>;
 
-// Lists <prefix><day>/, fetches every event object, checks each (ParseEventObject; the day of
-// its ts; its name agrees with its content) and appends them in (ts, key) order to a new
-// <data_dir>/<day>-v1.itslog through DayStore. Writes nothing unless every object was read and
-// checked. An import that stops half-way leaves "<file>.importing" beside the file; the next
-// run removes both and starts again. Fails with kInvalid "day_file_exists" when the day file
-// exists otherwise (move it aside to import again), kNotFound "no_events" when the prefix holds
-// no event, kCorrupt "invalid_event_object" naming the first bad object, the S3 client's
-// Statuses, or DayStore's. Blocks.
+// Lists <prefix><day>/, leaves out the name markers (NameMarkerKey), fetches every event object,
+// checks each (ParseEventObject; the day of its ts; its name agrees with its content) and appends
+// them in (ts, key) order to a new <data_dir>/<day>-v1.itslog through DayStore. Writes nothing
+// unless every object was read and checked. An import that stops half-way leaves "<file>.importing"
+// beside the file; the next run removes both and starts again. Fails with kInvalid
+// "day_file_exists" when the day file exists otherwise (move it aside to import again), kNotFound
+// "no_events" when the prefix holds no event, kCorrupt "invalid_event_object" naming the first bad
+// object, the S3 client's Statuses, or DayStore's. Blocks.
 Result<ImportSummary> ImportDayFromS3(Env* env, const ImportOptions& options,
                                       const S3ClientFactory& make_client, const std::string& day);
 

@@ -5,6 +5,8 @@
 #include <iterator>
 
 #include "core/crypto.h"
+#include "core/json_writer.h"
+#include "event/event.h"
 
 namespace itslog {
 
@@ -61,7 +63,7 @@ std::string NumberedKey(std::string_view prefix, std::string_view day, int64_t n
 
 std::string UniqueKey(std::string_view prefix, std::string_view day, std::string_view app,
                       std::string_view event) {
-  return DayPrefix(prefix, day) + "unique/" + HashOfPair(app, event) + ".json";
+  return DayPrefix(prefix, day) + "unique/" + NameHash(app, event) + ".json";
 }
 
 std::string IdempotencyKey(std::string_view prefix, std::string_view day, std::string_view app,
@@ -71,6 +73,47 @@ std::string IdempotencyKey(std::string_view prefix, std::string_view day, std::s
 
 std::string IdempotencyHash(std::string_view app, std::string_view key) {
   return HashOfPair(app, key);
+}
+
+std::string NameHash(std::string_view app, std::string_view event) {
+  return HashOfPair(app, event);
+}
+
+std::string NameMarkerPrefix(std::string_view prefix, std::string_view day, std::string_view app) {
+  std::string out = DayPrefix(prefix, day);
+  out += "names/";
+  out += app;
+  out += '/';
+  return out;
+}
+
+std::string NameMarkerKey(std::string_view prefix, std::string_view day, std::string_view app,
+                          std::string_view event) {
+  return NameMarkerPrefix(prefix, day, app) + NameHash(app, event) + ".json";
+}
+
+std::string NameMarkerBody(std::string_view app, std::string_view event) {
+  JsonWriter w;
+  w.BeginObject().Key("app").String(app).Key("event").String(event).EndObject();
+  return w.Take();
+}
+
+std::optional<NameMarker> ParseNameMarker(std::string_view day_prefix, std::string_view key) {
+  constexpr std::string_view kFolder = "names/";
+  if (!key.starts_with(day_prefix) || !key.substr(day_prefix.size()).starts_with(kFolder)) {
+    return std::nullopt;
+  }
+  std::string_view rest = key.substr(day_prefix.size() + kFolder.size());
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view app = rest.substr(0, slash);
+  std::string_view hex = HashName(rest, app);
+  if (hex.empty() || !ValidateAppName(app).ok()) {
+    return std::nullopt;
+  }
+  return NameMarker{std::string(app), std::string(hex)};
 }
 
 ObjectName ParseObjectName(std::string_view day_prefix, std::string_view key) {

@@ -6,6 +6,8 @@
 //   <prefix>YYYY-MM-DD/unique/<H>.json        a unique event, H = hex SHA-256(app "/" event)
 //   <prefix>YYYY-MM-DD/idempotency/<H>.json   an event sent with an idempotency key,
 //                                             H = hex SHA-256(app "/" key)
+//   <prefix>YYYY-MM-DD/names/<app>/<H>.json   not an event: marks that app used the event
+//                                             name that day, H = hex SHA-256(app "/" event)
 #pragma once
 
 #include <cstdint>
@@ -40,6 +42,25 @@ std::string IdempotencyKey(std::string_view prefix, std::string_view day, std::s
 // hex SHA-256(app "/" key): names an idempotent event's object, and is kept in a unique
 // event's metadata so that a retry can be recognised.
 std::string IdempotencyHash(std::string_view app, std::string_view key);
+
+// hex SHA-256(app "/" event): names a unique event's object and a name marker.
+std::string NameHash(std::string_view app, std::string_view event);
+// "<prefix><day>/names/<app>/": where the name markers of one app's day are.
+std::string NameMarkerPrefix(std::string_view prefix, std::string_view day, std::string_view app);
+// "<prefix><day>/names/<app>/<hex SHA-256(app "/" event)>.json"
+std::string NameMarkerKey(std::string_view prefix, std::string_view day, std::string_view app,
+                          std::string_view event);
+// A marker's content, {"app":..,"event":..}: the name in readable form.
+std::string NameMarkerBody(std::string_view app, std::string_view event);
+
+struct NameMarker {
+  std::string app;
+  std::string hash_hex;  // the 64 hex digits of the name
+};
+// The app and hash of a name marker's key under the day's prefix (DayPrefix); nullopt for
+// anything else (an invalid app name, upper-case hex, deeper folders). Markers are never
+// events: ParseObjectName calls them kOther.
+std::optional<NameMarker> ParseNameMarker(std::string_view day_prefix, std::string_view key);
 
 enum class ObjectKind { kNumbered, kUnique, kIdempotent, kOther };
 

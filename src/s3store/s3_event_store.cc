@@ -27,10 +27,52 @@ std::string MetaOf(const S3ObjectInfo& info, const std::string& name) {
   return it == info.metadata.end() ? std::string() : it->second;
 }
 
+// The cap's three requests, through one request thread's client.
+class S3NameMarkers : public NameMarkerStore {
+ public:
+  explicit S3NameMarkers(S3Client* s3) : s3_(s3) {}
+
+  Status CreateMarker(const std::string& key, const std::string& body) override {
+    S3PutOptions put;
+    put.content_type = "application/json";
+    put.if_none_match = true;
+    Result<S3PutResult> r = s3_->PutObject(key, body, put);
+    if (!r.ok() && !AlreadyExists(r.status())) {
+      return r.status();
+    }
+    return Status::Ok();  // created, or another writer created it first: the same marker
+  }
+
+  Result<bool> Exists(const std::string& key) override {
+    Result<S3ObjectInfo> head = s3_->HeadObject(key);
+    if (head.ok()) {
+      return true;
+    }
+    if (head.status().code() == Code::kNotFound && head.status().reason() == kS3NotFound) {
+      return false;
+    }
+    return head.status();
+  }
+
+  Status List(const std::string& prefix,
+              const std::function<void(std::string_view key)>& visit) override {
+    return s3_->ListObjects(prefix, [&](const S3ListedObject& o) {
+      visit(o.key);
+      return Status::Ok();
+    });
+  }
+
+ private:
+  S3Client* s3_;
+};
+
 }  // namespace
 
 S3EventStore::S3EventStore(Env* env, Logger* log, S3StoreOptions options)
-    : env_(env), log_(log), options_(std::move(options)) {}
+    : env_(env),
+      log_(log),
+      options_(std::move(options)),
+      names_(options_.s3.prefix, options_.max_event_names_per_app_per_day) {}
 
 S3EventStore::~S3EventStore() = default;
 
@@ -92,6 +134,17 @@ Result<AppendOutcome> S3EventStore::Store(S3Client* s3, const Event& event) {
   const std::string day = options_.zone.DayOf(ts);
   const int64_t second = std::clamp<int64_t>(
       (ts - options_.zone.StartOfDay(day)) / kMicrosPerSecond, 0, kMaxSecondsPerDay - 1);
+  {
+    // docs/DATA-FORMAT.md, "Storage in S3": the name's marker exists before its event does.
+    S3NameMarkers markers(s3);
+    Status admitted = names_.Admit(&markers, day, event.app, event.name);
+    if (admitted.reason() == "too_many_event_names") {
+      return admitted;
+    }
+    if (!admitted.ok()) {
+      return Failed(admitted, NameMarkerKey(options_.s3.prefix, day, event.app, event.name));
+    }
+  }
   const std::string body = FormatEventObject(ts, event);
   const std::string token = NextWriterToken();
   S3PutOptions put;
@@ -193,8 +246,8 @@ Result<std::vector<Result<AppendOutcome>>> S3EventStore::Append(std::span<const 
       } catch (const std::exception& e) {
         out[i] = InternalError(std::string("storing an event in S3: ") + e.what());
       }
-      if (!out[i].ok()) {
-        stop.store(true);
+      if (!out[i].ok() && out[i].status().reason() != "too_many_event_names") {
+        stop.store(true);  // S3 failed: a name refused by the cap says nothing about S3
       }
     }
     if (client.ok()) {

@@ -2,7 +2,9 @@
 // (event/event_object.h) under the names of s3store/object_keys.h, created with
 // If-None-Match: * so that no writer, in this process or any other, ever replaces another's
 // object: a 412 moves a numbered event on to the next n; for a unique event (or one sent with
-// an idempotency key) it means the event is already stored today. Needs no local disk.
+// an idempotency key) it means the event is already stored today. The per-app cap on event
+// names per day is kept by name markers in the bucket (s3store/event_name_cap.h). Needs no
+// local disk.
 // docs/OPERATIONS.md, "Storage in S3", says what is guaranteed where the server ignores
 // If-None-Match.
 #pragma once
@@ -21,6 +23,7 @@
 #include "core/result.h"
 #include "core/time_util.h"
 #include "event/event.h"
+#include "s3store/event_name_cap.h"
 #include "s3store/object_keys.h"
 #include "store/day_store.h"
 
@@ -35,6 +38,8 @@ struct S3StoreOptions {
   int max_parallel_puts = 8;
   // 412s a numbered event may meet (other writers taking the same n) before it gives up.
   int max_conflicts = 1000;
+  // limits.max_event_names_per_app_per_day: distinct event names an app may use per day.
+  int64_t max_event_names_per_app_per_day = 10000;
 };
 
 // Thread-safe: request threads call Append and CheckHealth concurrently. May be created before
@@ -53,11 +58,13 @@ class S3EventStore {
   // As DayStore::Append: one outcome per event, each stored (or found already stored: a
   // duplicate) when it is OK, and only after S3 answered the PUT with success. Outcomes carry
   // the day and seq 0 (events get their seq when a day is imported: itslog import-s3). Each
-  // event is timestamped just before its PUT. A failed PUT fails its event with kUnavailable
-  // "storage_unavailable" (the S3 detail goes to the log); after one, the events of the call
-  // not yet sent fail the same way unsent. When no event of the call was stored, the whole
-  // call fails with that Status instead. Blocks for the PUTs (a batch sends up to
-  // max_parallel_puts at once).
+  // event is timestamped when its turn comes, just before its name is checked against the
+  // cap and its PUT. An event whose name is new to its app past the cap fails alone with
+  // kUnprocessable "too_many_event_names" (field "event"). A failed S3 request fails its
+  // event with kUnavailable "storage_unavailable" (the S3 detail goes to the log); after one,
+  // the events of the call not yet sent fail the same way unsent. When no event of the call
+  // was stored and one failed so, the whole call fails with that Status instead. Blocks for
+  // the requests (a batch sends up to max_parallel_puts at once).
   Result<std::vector<Result<AppendOutcome>>> Append(std::span<const Event> events);
 
   // For GET /healthz: lists one key of today's prefix (needs s3:ListBucket), without
@@ -81,6 +88,8 @@ class S3EventStore {
 
   std::mutex counter_mu_;
   KeyCounter counter_;
+
+  EventNameCap names_;  // thread-safe
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<S3Client>> idle_;

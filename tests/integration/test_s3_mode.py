@@ -6,7 +6,8 @@ Against moto_server (which honours If-None-Match: *): concurrent writers in two 
 never overwrite each other (objects == acknowledged events, every value exactly once), a
 unique event is stored once across workers, an idempotency key once; with S3 down or failing
 the worker answers 503 storage_unavailable with Retry-After and claims nothing it did not
-store. Against @20minutes/s3rver, which checks every SigV4 signature: the objects read back
+store; the per-app cap on event names per day holds across two worker processes (name
+markers). Against @20minutes/s3rver, which checks every SigV4 signature: the objects read back
 byte for byte, a wrong secret is refused, and one worker process alone never overwrites
 (s3rver ignores If-None-Match). What S3 holds is read with boto3, an independent client; the
 imported day file is checked with lib/dayfile.py, written from docs/DATA-FORMAT.md.
@@ -41,6 +42,8 @@ from lib.s3 import (BUCKET, FaultProxy, boto, s3rver_missing, start_moto,  # noq
 from lib.servers import MOUNT, NginxStack  # noqa: E402
 
 NUMBERED = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{10})\.json$")
+# A name marker (docs/DATA-FORMAT.md, "Storage in S3"): not an event.
+MARKER = re.compile(r"/\d{4}-\d{2}-\d{2}/names/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{64}\.json$")
 MEMBERS = ["time", "ts", "app", "event", "value", "type", "unique"]
 
 
@@ -70,7 +73,8 @@ class S3Stack(NginxStack):
 
     description = "nginx + spawn-fcgi (storage: s3)"
 
-    def __init__(self, build, root_dir, name, endpoint, key, prefix, workers=2, retries=1):
+    def __init__(self, build, root_dir, name, endpoint, key, prefix, workers=2, retries=1,
+                 max_names=None):
         super().__init__(build, root_dir, name, workers=workers)
         blocker = os.path.join(self.dir, "not-a-directory")
         with open(blocker, "w"):
@@ -83,7 +87,8 @@ class S3Stack(NginxStack):
             "timezone: UTC",
             "storage: s3",
             "log: stderr",
-            "limits: {max_body_bytes: 65536, max_batch: 1000}",
+            "limits: {max_body_bytes: 65536, max_batch: 1000"
+            + (f", max_event_names_per_app_per_day: {max_names}" if max_names else "") + "}",
             "auth:",
             "  required: true",
             "  keys:",
@@ -240,8 +245,9 @@ class S3ModeBase(unittest.TestCase):
         return self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
 
     def objects(self, prefix, app=None):
-        """{key: (raw bytes, parsed JSON)} under prefix, optionally of one app only."""
-        keys = self.keys_under(prefix)
+        """{key: (raw bytes, parsed JSON)} of the events under prefix (name markers left
+        out), optionally of one app only."""
+        keys = [k for k in self.keys_under(prefix) if not MARKER.search(k)]
         out = {}
         lock = threading.Lock()
 
@@ -425,6 +431,8 @@ class S3ModeMotoTest(S3ModeBase):
 
         # S3 fails part-way through a batch: exactly the events it stored are accepted. (In a
         # second of its own, so that no PUT meets the other worker's object of the same name.)
+        # The name is known first, so that every PUT below is an event's, not its marker's.
+        self.assertEqual(self.req("PUT", f"/v1/event/{app}/part", {"value": "warm"}).status, 204)
         time.sleep(1.1)
         self.proxy.add("PUT", "", "500", after=3)
         values = [f"part{k}" for k in range(10)]
@@ -439,7 +447,7 @@ class S3ModeMotoTest(S3ModeBase):
             self.assertEqual(e["error"]["code"], "storage_unavailable", e)
         claimed = sorted(v for i, v in enumerate(values) if i not in failed)
         stored = sorted(obj["value"] for _, obj in self.objects(self.stack.prefix, app).values()
-                        if obj["event"] == "part")
+                        if obj["event"] == "part" and obj["value"] != "warm")
         self.assertEqual(stored, claimed)
 
     def test_a_retried_put_whose_answer_was_lost_is_not_stored_twice(self):
@@ -469,6 +477,101 @@ class S3ModeMotoTest(S3ModeBase):
         self.assertEqual(h.status, 503, h)
         self.assertIn("s3_unavailable", read_tail(stack.worker_stderr))
 
+    def cap_stacks(self, name, cap):
+        """Two stacks of one worker process each, writing the same prefix with a cap of
+        `cap` names per app and day: two processes as on two hosts."""
+        prefix = f"{name}-{self._testMethodName}/"
+        stacks = []
+        for i in range(2):
+            stack = S3Stack(Settings.build, self.root, f"{name}{i}", self.proxy.endpoint,
+                            self.server.key, prefix, workers=1, max_names=cap)
+            self.extra_stacks.append(stack)
+            stack.start()
+            stacks.append(stack)
+        return stacks
+
+    def assertTooManyNames(self, r):
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(r.json()["error"]["code"], "too_many_event_names", r)
+        self.assertEqual(r.json()["error"]["field"], "event", r)
+
+    def test_event_name_cap_holds_across_two_processes(self):
+        a, b = self.cap_stacks("cap", 3)
+        app, day = self.app, today_utc()
+        put = lambda stack, name: self.req("PUT", f"/v1/event/{app}/{name}",  # noqa: E731
+                                           {"value": name}, stack=stack)
+        self.assertEqual(put(a, "n1").status, 204)
+        self.assertEqual(put(a, "n2").status, 204)
+        self.assertEqual(put(b, "n3").status, 204)  # b counts a's two names first
+        self.assertTooManyNames(put(a, "n4"))  # a learns of b's name
+        self.assertTooManyNames(put(b, "n4"))
+        self.assertTooManyNames(put(b, "n5"))
+        self.assertTooManyNames(self.req("PUT", f"/v1/unique/{app}/n6", stack=a))
+        # Known names still work, in every form, in both processes.
+        self.assertEqual(put(a, "n3").status, 204)
+        self.assertEqual(put(b, "n1").status, 204)
+        self.assertEqual(self.req("PUT", f"/v1/unique/{app}/n2", stack=b).status, 201)
+        r = self.req("POST", "/v1/log", [{"event": n, "value": n, "app": app}
+                                         for n in ("n1", "n7", "n2")], stack=a)
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertEqual((body["accepted"], body["rejected"]), (2, 1), body)
+        self.assertEqual(body["errors"][0]["index"], 1, body)
+        self.assertEqual(body["errors"][0]["error"]["code"], "too_many_event_names", body)
+        self.assertEqual(body["errors"][0]["error"]["field"], "event", body)
+        # The cap is per app.
+        self.assertEqual(self.req("PUT", f"/v1/event/{app}.other/n4", stack=a).status, 204)
+
+        # A known name costs no request but its event's PUT.
+        self.proxy.clear()
+        self.assertEqual(put(a, "n2").status, 204)
+        self.assertEqual([m for m, _ in self.proxy.seen], ["PUT"], self.proxy.seen)
+
+        # S3 holds one marker per admitted name, and the events of admitted names only.
+        prefix = a.prefix
+        markers = self.keys_under(f"{prefix}{day}/names/{app}/")
+        self.assertEqual(sorted(markers), sorted(f"{prefix}{day}/names/{app}/"
+                                                 f"{sha256_hex(app + '/' + n)}.json"
+                                                 for n in ("n1", "n2", "n3")))
+        for key in markers:
+            body = json.loads(self.get(key))
+            self.assertEqual(body["app"], app)
+            self.assertEqual(key.rsplit("/", 1)[1], sha256_hex(app + "/" + body["event"]) + ".json")
+        events = collections.Counter(o["event"] for _, o in self.objects(prefix, app).values())
+        self.assertEqual(events, {"n1": 3, "n2": 4, "n3": 2})
+
+        # import-s3 takes the events and leaves the markers out.
+        data_dir = os.path.join(self.work, "data")
+        os.makedirs(data_dir)
+        r = self.itslog("import-s3", day, "--config", self.write_import_config(prefix, data_dir))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("skipped", r.stderr)
+        rows = dayfile.read_rows(os.path.join(data_dir, f"{day}-v1.itslog"))
+        self.assertEqual(collections.Counter((x["app"], x["event"]) for x in rows),
+                         {(app, "n1"): 3, (app, "n2"): 4, (app, "n3"): 2,
+                          (app + ".other", "n4"): 1})
+
+    def test_event_name_cap_racing_processes_overshoot_by_at_most_one_each(self):
+        # docs/DATA-FORMAT.md: with P processes admitting new names at the same instant, an
+        # app ends with at most cap + P - 1 names; here P = 2.
+        stacks = self.cap_stacks("race", 3)
+        app = self.app
+        results = self.parallel(12, lambda i: self.req(
+            "PUT", f"/v1/event/{app}/r{i}", {"value": str(i)}, stack=stacks[i % 2]))
+        statuses = collections.Counter(r.status for r in results)
+        self.assertEqual(set(statuses), {204, 422}, results)
+        self.assertIn(statuses[204], (3, 4), statuses)
+        for r in results:
+            if r.status == 422:
+                self.assertTooManyNames(r)
+        admitted = {f"r{i}" for i, r in enumerate(results) if r.status == 204}
+        markers = self.keys_under(f"{stacks[0].prefix}{today_utc()}/names/{app}/")
+        self.assertEqual(sorted(markers),
+                         sorted(f"{stacks[0].prefix}{today_utc()}/names/{app}/"
+                                f"{sha256_hex(app + '/' + n)}.json" for n in admitted))
+        stored = {o["event"] for _, o in self.objects(stacks[0].prefix, app).values()}
+        self.assertEqual(stored, admitted)
+
     def test_import_s3_writes_a_day_file_that_verifies(self):
         app = self.app
         sent = [  # (type, value as sent, value as stored)
@@ -494,9 +597,13 @@ class S3ModeMotoTest(S3ModeBase):
         data_dir = os.path.join(self.work, "data")
         os.makedirs(data_dir)
         config = self.write_import_config(self.stack.prefix, data_dir)
+        markers = [k for k in self.keys_under(f"{self.stack.prefix}{day}/names/{app}/")]
+        names = {f"type{t}" for t, _, _ in sent} | {"u.imp", "idem"}
+        self.assertEqual(len(markers), len(names), markers)  # one per name of the app
         r = self.itslog("import-s3", day, "--config", config)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, rf"^{day}: imported {len(all_objects)} events ")
+        self.assertNotIn("skipped", r.stderr)  # name markers are left out quietly
         path = os.path.join(data_dir, f"{day}-v1.itslog")
         self.assertEqual(sorted(os.listdir(data_dir)), [f"{day}-v1.itslog",
                                                         f"{day}-v1.itslog.lock"])
@@ -628,7 +735,7 @@ class S3ModeS3rverTest(S3ModeBase):
             self.assertEqual(self.req("PUT", f"/v1/event/{app}/ev", {"value": str(k)}).status,
                              204)
         day = today_utc()
-        n = len(self.keys_under(f"{self.stack.prefix}{day}/"))
+        n = len(self.objects(f"{self.stack.prefix}{day}/"))
         data_dir = os.path.join(self.work, "data")
         os.makedirs(data_dir)
         config = self.write_import_config(self.stack.prefix, data_dir)

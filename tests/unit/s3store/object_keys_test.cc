@@ -85,6 +85,38 @@ TEST(ObjectKeysTest, AnythingElseUnderTheDayIsOther) {
   }
 }
 
+TEST(ObjectKeysTest, NameMarkersLiveUnderTheAppAndAreNoEvents) {
+  // sha256(b"app.x/ev"), as for the unique event of the same name.
+  const std::string hex = "fac401fd9cf2a770366659a1900ff50eff1e5c985e9e3e1ba08a72a2909387b3";
+  EXPECT_EQ(NameHash("app.x", "ev"), hex);
+  EXPECT_EQ(NameMarkerPrefix("p/", "2025-03-01", "app.x"), "p/2025-03-01/names/app.x/");
+  const std::string key = NameMarkerKey("p/", "2025-03-01", "app.x", "ev");
+  EXPECT_EQ(key, "p/2025-03-01/names/app.x/" + hex + ".json");
+  EXPECT_EQ(NameMarkerBody("app.x", "a:b"), R"({"app":"app.x","event":"a:b"})");
+
+  const std::string prefix = DayPrefix("p/", "2025-03-01");
+  std::optional<NameMarker> m = ParseNameMarker(prefix, key);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->app, "app.x");
+  EXPECT_EQ(m->hash_hex, hex);
+  EXPECT_EQ(ParseObjectName(prefix, key).kind, ObjectKind::kOther);  // never an event
+
+  const std::string not_markers[] = {
+      "p/2025-03-02/names/app.x/" + hex + ".json",  // another day
+      prefix + "names/" + hex + ".json",            // no app
+      prefix + "names/.x/" + hex + ".json",         // not an app name
+      prefix + "names/app.x/" + std::string(64, 'A') + ".json",
+      prefix + "names/app.x/" + hex.substr(1) + ".json",
+      prefix + "names/app.x/y/" + hex + ".json",
+      prefix + "names/app.x/" + hex + ".txt",
+      prefix + "name/app.x/" + hex + ".json",
+      prefix + "unique/" + hex + ".json",
+  };
+  for (const std::string& k : not_markers) {
+    EXPECT_FALSE(ParseNameMarker(prefix, k).has_value()) << k;
+  }
+}
+
 TEST(KeyCounterTest, CountsFromZeroWithinEachSecond) {
   KeyCounter c;
   EXPECT_EQ(c.Next("2025-03-01", 10), 0);
