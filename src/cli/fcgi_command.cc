@@ -171,7 +171,11 @@ int RunFcgiCommand(const Args& args, Env* env) {
   std::unique_ptr<S3EventStore> s3_store;  // storage: s3 writes one object per event instead
   if (config->storage == StorageKind::kS3) {
     Result<std::unique_ptr<S3EventStore>> created =
-        S3EventStore::Create(env, log.get(), S3StoreOptions{.s3 = config->s3, .zone = *zone});
+        S3EventStore::Create(env, log.get(),
+                             S3StoreOptions{.s3 = config->s3,
+                                            .zone = *zone,
+                                            .max_event_names_per_app_per_day =
+                                                config->limits.max_event_names_per_app_per_day});
     if (!created.ok()) {
       std::fprintf(stderr, "itslog fcgi: storage s3: %s\n", created.status().message().c_str());
       return kExitUsage;
