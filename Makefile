@@ -11,10 +11,12 @@ FUZZ_SECONDS ?= 10
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 PKGS     := fcgi simdjson yaml-cpp sqlite3 libcurl libcrypto
+# libcurl is not linked: src/ship/curl_library.cc loads it when S3 is first used.
+LINK_PKGS := fcgi simdjson yaml-cpp sqlite3 libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow
 CXXSTD   := -std=c++20
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lpthread -ldl
 GTEST_LIBS = $(shell pkg-config --libs gtest gmock 2>/dev/null) -lpthread
 
 LIB_SRCS  := $(shell find src -name '*.cc' ! -name main.cc | sort)

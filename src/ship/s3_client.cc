@@ -9,12 +9,12 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <random>
 #include <thread>
 
 #include "core/base64.h"
 #include "core/crypto.h"
+#include "ship/curl_library.h"
 #include "ship/s3_url.h"
 
 namespace itslog {
@@ -147,11 +147,6 @@ bool RetryableCurlCode(CURLcode rc) {
   }
 }
 
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 std::string ContentMd5Header(const Md5Digest& md5) {
   return "Content-MD5: " +
          EncodeBase64(std::string_view(reinterpret_cast<const char*>(md5.data()), md5.size()));
@@ -160,6 +155,7 @@ std::string ContentMd5Header(const Md5Digest& md5) {
 }  // namespace
 
 struct S3Client::Impl {
+  const CurlLibrary* lib = nullptr;
   CURL* curl = nullptr;
   std::string sigv4;  // "aws:amz:<region>:s3"
   std::minstd_rand rng{
@@ -170,7 +166,7 @@ struct S3Client::Impl {
 
   ~Impl() {
     if (curl != nullptr) {
-      curl_easy_cleanup(curl);
+      lib->easy_cleanup(curl);
     }
   }
 };
@@ -185,9 +181,13 @@ Result<std::unique_ptr<S3Client>> S3Client::Create(const S3Config& config,
   if (Status s = ValidateS3Config(config); !s.ok()) {
     return s;
   }
-  GlobalInitOnce();
+  Result<const CurlLibrary*> lib = LoadCurlLibrary();
+  if (!lib.ok()) {
+    return lib.status();
+  }
   auto impl = std::make_unique<Impl>();
-  impl->curl = curl_easy_init();
+  impl->lib = *lib;
+  impl->curl = impl->lib->easy_init();
   if (impl->curl == nullptr) {
     return InternalError("cannot initialise libcurl");
   }
@@ -205,10 +205,10 @@ std::string S3Client::Describe(std::string_view key) const {
 namespace {
 
 // One attempt. Returns the curl code; *response holds status, headers and body.
-CURLcode PerformOnce(CURL* curl, const S3Config& config, const std::string& sigv4,
-                     const std::string& url, const Request& req, Response* response, Transfer* t,
-                     std::string* curl_error) {
-  curl_easy_reset(curl);
+CURLcode PerformOnce(const CurlLibrary& lib, CURL* curl, const S3Config& config,
+                     const std::string& sigv4, const std::string& url, const Request& req,
+                     Response* response, Transfer* t, std::string* curl_error) {
+  lib.easy_reset(curl);
   *response = Response();
   t->request = &req;
   t->response = response;
@@ -217,52 +217,52 @@ CURLcode PerformOnce(CURL* curl, const S3Config& config, const std::string& sigv
   t->read_errno = 0;
   char errbuf[CURL_ERROR_SIZE] = {};
 
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  lib.easy_setopt(curl, CURLOPT_URL, url.c_str());
+  lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  lib.easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
   // Rule 4: USERNAME/PASSWORD, never USERPWD (a secret may contain ':').
-  curl_easy_setopt(curl, CURLOPT_USERNAME, config.access_key_id.c_str());
-  curl_easy_setopt(curl, CURLOPT_PASSWORD, config.secret_access_key.c_str());
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config.connect_timeout_ms));
+  lib.easy_setopt(curl, CURLOPT_USERNAME, config.access_key_id.c_str());
+  lib.easy_setopt(curl, CURLOPT_PASSWORD, config.secret_access_key.c_str());
+  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config.connect_timeout_ms));
   int64_t body_bytes = req.file_body != nullptr ? req.file_body->length
                        : req.memory_body        ? static_cast<int64_t>(req.memory_body->size())
                                                 : 0;
   // The whole request may take timeout_ms plus the time to move the body at 256 KiB/s; a
   // transfer that stalls (under 1 byte/s) for timeout_ms fails sooner.
   int64_t total_ms = config.timeout_ms + body_bytes / 262;
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(total_ms));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                   static_cast<long>(std::max<int64_t>(1, config.timeout_ms / 1000)));
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
+  lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(total_ms));
+  lib.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  lib.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                  static_cast<long>(std::max<int64_t>(1, config.timeout_ms / 1000)));
+  lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
+  lib.easy_setopt(curl, CURLOPT_HEADERDATA, t);
+  lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
+  lib.easy_setopt(curl, CURLOPT_WRITEDATA, t);
 
   std::string method = req.method;
   if (method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    lib.easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (method == "PUT") {
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
-    curl_easy_setopt(curl, CURLOPT_READDATA, t);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_bytes));
+    lib.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    lib.easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
+    lib.easy_setopt(curl, CURLOPT_READDATA, t);
+    lib.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_bytes));
   } else if (method == "POST") {
     std::string_view body = req.memory_body.value_or(std::string_view());
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data() != nullptr ? body.data() : "");
+    lib.easy_setopt(curl, CURLOPT_POST, 1L);
+    lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    lib.easy_setopt(curl, CURLOPT_POSTFIELDS, body.data() != nullptr ? body.data() : "");
   } else if (method == "DELETE") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+    lib.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    lib.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   }
 
   // Rule 1: curl does not send x-amz-content-sha256; S3 requires it and curl signs it.
   curl_slist* headers = nullptr;
   auto add = [&](const std::string& h) {
-    curl_slist* n = curl_slist_append(headers, h.c_str());
+    curl_slist* n = lib.slist_append(headers, h.c_str());
     if (n != nullptr) {
       headers = n;
     }
@@ -274,16 +274,16 @@ CURLcode PerformOnce(CURL* curl, const S3Config& config, const std::string& sigv
   for (const std::string& h : req.headers) {
     add(h);
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  lib.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
-  CURLcode rc = curl_easy_perform(curl);
+  CURLcode rc = lib.easy_perform(curl);
   long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   response->status = status;
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_slist_free_all(headers);
+  lib.easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  lib.slist_free_all(headers);
   if (rc != CURLE_OK) {
-    *curl_error = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+    *curl_error = errbuf[0] != '\0' ? errbuf : lib.easy_strerror(rc);
     if (t->read_errno != 0) {
       *curl_error =
           std::string("cannot read the file being uploaded: ") + std::strerror(t->read_errno);
@@ -310,8 +310,8 @@ Result<Response> S3Client::Impl::Perform(const S3Config& config, const S3ClientO
     Response response;
     Transfer transfer;
     std::string curl_error;
-    CURLcode rc =
-        PerformOnce(impl->curl, config, impl->sigv4, url, req, &response, &transfer, &curl_error);
+    CURLcode rc = PerformOnce(*impl->lib, impl->curl, config, impl->sigv4, url, req, &response,
+                              &transfer, &curl_error);
     bool retry = false;
     if (rc != CURLE_OK) {
       if (transfer.too_big) {
