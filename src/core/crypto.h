@@ -12,8 +12,7 @@ namespace itslog {
 
 using Digest = std::array<uint8_t, 32>;
 
-// An incremental SHA-256 that reuses one OpenSSL context (about 2.4x faster than one-shot
-// hashing for short messages). Not thread-safe; one per thread.
+// An incremental SHA-256 (OpenSSL). Not thread-safe; one per thread.
 class Sha256 {
  public:
   Sha256();
