@@ -391,37 +391,45 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Impl::AppendInTransaction(
   if (int rc = exec(conn->begin); rc != SQLITE_DONE) {
     return failed(rc);
   }
+  // Fail() closes the connection and with it every statement, so each block below leaves its
+  // StepScope (which resets the statement) before failing.
+  int sealed_rc = SQLITE_DONE;
   {
-    sqlite3_stmt* sealed = conn->sealed.get();
-    StepScope scope(sealed);
-    int rc = sqlite3_step(sealed);
-    if (rc == SQLITE_ROW) {
-      return Fail(SealedError(conn->day));
-    }
-    if (rc != SQLITE_DONE) {
-      return failed(rc);
-    }
+    StepScope scope(conn->sealed.get());
+    sealed_rc = sqlite3_step(conn->sealed.get());
+  }
+  if (sealed_rc == SQLITE_ROW) {
+    return Fail(SealedError(conn->day));
+  }
+  if (sealed_rc != SQLITE_DONE) {
+    return failed(sealed_rc);
   }
   // The last row, read inside the write transaction: other processes append too.
   int64_t seq = 0;
   int64_t last_ts = INT64_MIN;
   Digest prev = conn->chain_seed;
+  int last_rc = SQLITE_DONE;
+  bool last_hash_ok = true;
   {
     sqlite3_stmt* last = conn->last_row.get();
     StepScope scope(last);
-    int rc = sqlite3_step(last);
-    if (rc == SQLITE_ROW) {
+    last_rc = sqlite3_step(last);
+    if (last_rc == SQLITE_ROW) {
       seq = sqlite3_column_int64(last, 0);
       last_ts = sqlite3_column_int64(last, 1);
-      if (sqlite3_column_type(last, 2) != SQLITE_BLOB ||
-          sqlite3_column_bytes(last, 2) != static_cast<int>(prev.size())) {
-        return Fail(CorruptError("corrupt_file", "the last row of " + conn->path +
-                                                     " has no 32-byte hash; the file was edited"));
+      last_hash_ok = sqlite3_column_type(last, 2) == SQLITE_BLOB &&
+                     sqlite3_column_bytes(last, 2) == static_cast<int>(prev.size());
+      if (last_hash_ok) {
+        std::memcpy(prev.data(), sqlite3_column_blob(last, 2), prev.size());
       }
-      std::memcpy(prev.data(), sqlite3_column_blob(last, 2), prev.size());
-    } else if (rc != SQLITE_DONE) {
-      return failed(rc);
     }
+  }
+  if (last_rc != SQLITE_ROW && last_rc != SQLITE_DONE) {
+    return failed(last_rc);
+  }
+  if (!last_hash_ok) {
+    return Fail(CorruptError("corrupt_file", "the last row of " + conn->path +
+                                                 " has no 32-byte hash; the file was edited"));
   }
   // ts never decreases along seq, even if the wall clock steps back.
   const int64_t ts = std::max(now, last_ts);
