@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/time_util.h"
+#include "http/metrics.h"
 #include "ship/s3_url.h"
 #include "ship/shipper.h"
 
@@ -85,6 +86,16 @@ int RunShipCommand(const Args& args, Env* env) {
     std::fprintf(stderr, "itslog ship: %d of %zu day%s failed; their local files are kept\n",
                  failed, outcomes.size(), outcomes.size() == 1 ? "" : "s");
     return kExitFailure;
+  }
+  // GET /metrics reports when shipping last succeeded (every day this run took on is in the
+  // bucket, also when nothing was left to ship), from the counters file the workers share
+  // (docs/OPERATIONS.md, "Shipping to S3"). Without that file the ship still succeeded.
+  Result<std::unique_ptr<Metrics>> metrics = Metrics::Open(config->data_dir);
+  if (metrics.ok()) {
+    (*metrics)->RecordShip(env->NowMicros() / kMicrosPerSecond);
+  } else {
+    std::fprintf(stderr, "itslog ship: the time of this ship is not recorded for /metrics: %s\n",
+                 metrics.status().message().c_str());
   }
   return kExitOk;
 }

@@ -2,7 +2,8 @@
 """`itslog ship` against real local S3 servers: @20minutes/s3rver (checks SigV4 signatures)
 and moto_server (AWS-style multipart ETags). What was shipped is read back with boto3, an
 independent client, and checked byte for byte and against the contract (docs/DATA-FORMAT.md):
-the sealed meta, the hash chain, the seal JSON. Faults come from a small HTTP proxy in front
+the sealed meta, the hash chain, the seal JSON. A successful run sets the last-ship gauge that
+GET /metrics reports (scraped from a worker run as plain CGI). Faults come from a small HTTP proxy in front
 of the server that answers 500 or holds a chosen request while the test kills `ship`.
 
 Discovered by tests/integration/run.py; also runs alone:
@@ -104,8 +105,12 @@ def file_size(path):
     return os.path.getsize(path) + (os.path.getsize(wal) if os.path.exists(wal) else 0)
 
 
+METRICS_FILE = ".itslog-metrics-v1"  # the counters the workers share, and ship's last success
+
+
 def local_files(data_dir):
-    return sorted(os.listdir(data_dir))
+    """The files of days in data_dir (the shared metrics file is not one)."""
+    return sorted(f for f in os.listdir(data_dir) if f != METRICS_FILE)
 
 
 # Tests --------------------------------------------------------------------------------------
@@ -224,6 +229,25 @@ class ShipTestBase(unittest.TestCase):
         out.close()
         return p
 
+    def scrape_metrics(self, config):
+        """GET /metrics from a worker that serves one request as plain CGI: the gauges
+        every worker of the data_dir reports."""
+        env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
+                   SCRIPT_NAME="/its-log", PATH_INFO="/metrics", SERVER_PROTOCOL="HTTP/1.1")
+        env.pop("ITSLOG_CONFIG", None)
+        r = subprocess.run([self.binary, "fcgi", "--config", config], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.outputs.append(f"$ itslog fcgi (CGI GET /metrics) -> exit {r.returncode}\n"
+                            f"stdout:\n{r.stdout[-3000:]}stderr:\n{r.stderr[-3000:]}")
+        head, _, body = r.stdout.replace("\r\n", "\n").partition("\n\n")
+        self.assertTrue(head.startswith("Status: 200"), r.stdout[:500] + r.stderr)
+        return body
+
+    def last_ship_gauge(self, config):
+        m = re.search(r"^itslog_last_ship_timestamp_seconds (\d+)$", self.scrape_metrics(config),
+                      re.M)
+        return int(m.group(1)) if m else None
+
     # Checking what S3 holds -------------------------------------------------------------
     def key(self, day, suffix="-v1.itslog"):
         return f"{self.prefix}{day}{suffix}"
@@ -305,6 +329,42 @@ class ShipS3rverTest(ShipTestBase):
         # Nothing left to do: a second run is a quiet success.
         r = self.ship(self.write_config())
         self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_a_successful_ship_sets_the_last_ship_gauge_of_metrics(self):
+        day = past_day(1)
+        make_day_file(self.data_dir, day, rows=5)
+        config = self.write_config()
+        self.assertIsNone(self.last_ship_gauge(config))
+        # A failed ship records nothing.
+        r = self.ship(self.write_config(endpoint=f"http://127.0.0.1:{free_port()}"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIsNone(self.last_ship_gauge(config))
+
+        config = self.write_config()  # the same file, the working endpoint again
+        start = int(time.time())
+        r = self.ship(config)
+        end = int(time.time())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"{day}: shipped", r.stdout)
+        first = self.last_ship_gauge(config)
+        self.assertIsNotNone(first, "no itslog_last_ship_timestamp_seconds after a ship")
+        self.assertTrue(start <= first <= end, (start, first, end))
+        # Nothing left to ship is a success too: every closed day is in the bucket.
+        time.sleep(1.1)
+        r = self.ship(config)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(self.last_ship_gauge(config), first)
+
+        # A metrics file that cannot be used does not fail the ship.
+        os.unlink(os.path.join(self.data_dir, METRICS_FILE))
+        with open(os.path.join(self.data_dir, METRICS_FILE), "w") as f:
+            f.write("not a metrics file")
+        day2 = past_day(2)
+        make_day_file(self.data_dir, day2, rows=3)
+        r = self.ship(config)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"{day2}: shipped", r.stdout)
+        self.assertIn("not recorded for /metrics", r.stderr)
 
     def test_day_option_refuses_today_and_keeps_the_file(self):
         today = today_utc().isoformat()
