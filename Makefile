@@ -56,24 +56,33 @@ $(REL_DIR)/libitslog.a: $(REL_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Every object is stamped with the time its compile started, not ended: a header edited while
+# the compiler ran (an editor saving mid-build) leaves the object out of date, so the next
+# make compiles it again instead of linking objects that disagree on a struct's layout.
+STAMP_START = @mkdir -p $(dir $@) && touch $@.start
+STAMP_END   = @touch -r $@.start $@ && rm -f $@.start
+
 $(REL_DIR)/%.o: %.cc
-	@mkdir -p $(dir $@)
+	$(STAMP_START)
 	$(CXX) $(REL_FLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(STAMP_END)
 
 $(ASAN_DIR)/libitslog.a: $(ASAN_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(ASAN_DIR)/%.o: %.cc
-	@mkdir -p $(dir $@)
+	$(STAMP_START)
 	$(CXX) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(STAMP_END)
 
 $(ASAN_DIR)/unit_tests: $(UNIT_OBJS) $(ASAN_DIR)/libitslog.a
 	$(CXX) $(ASAN_FLAGS) -o $@ $(UNIT_OBJS) $(ASAN_DIR)/libitslog.a $(PKG_LIBS) $(GTEST_LIBS) -lgtest_main
 
 $(FUZZ_DIR)/%.o: %.cc
-	@mkdir -p $(dir $@)
+	$(STAMP_START)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(STAMP_END)
 
 $(FUZZ_DIR)/libitslog.a: $(FUZZ_OBJS)
 	@rm -f $@

@@ -8,6 +8,13 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 
 make --no-print-directory -j2 build BUILD="$BUILD"
+# A header edited during that build leaves objects out of date (see the Makefile's stamps);
+# never measure a binary whose objects disagree on a struct's layout.
+for _ in 1 2 3; do
+  make -q build BUILD="$BUILD" && break
+  make --no-print-directory -j2 build BUILD="$BUILD"
+done
+make -q build BUILD="$BUILD" || { echo "bench: sources keep changing under the build" >&2; exit 1; }
 
 bin="$BUILD/bench/bin"
 mkdir -p "$bin"
