@@ -308,7 +308,7 @@ std::string Metrics::RenderPrometheus(const MetricsGauges& gauges) const {
   uint64_t shipped = Load(&shared_->last_ship_seconds);
   if (shipped != 0) {
     head("itslog_last_ship_timestamp_seconds", "gauge",
-         "When a day was last shipped successfully (seconds since the epoch).");
+         "When itslog ship last finished with every closed day shipped (seconds since the epoch).");
     line("itslog_last_ship_timestamp_seconds", "", shipped);
   }
   return out;
