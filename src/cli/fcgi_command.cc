@@ -1,6 +1,7 @@
 // itslog fcgi: the worker. Picks how it was started (systemd socket activation, --listen,
 // plain CGI, or a listening socket on fd 0 from spawn-fcgi or lighttpd), then serves requests.
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -185,6 +186,12 @@ int RunFcgiCommand(const Args& args, Env* env) {
   if (!cgi && *workers > 1 && !ForkWorkers(*workers, log.get())) {
     return kExitOk;  // the supervising parent, after its children stopped
   }
+  // Keep a worker's memory flat. glibc gives each request thread its own malloc arena, each
+  // keeping its high-water mark; requests allocate little and briefly, so two arenas serve
+  // them without contention. A fixed mmap threshold stops glibc from raising it after the
+  // first large batch body, so large bodies keep going back to the system when freed.
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 
   StoreOptions store_options;
   store_options.data_dir = config->data_dir;
