@@ -189,7 +189,9 @@ int RunFcgiCommand(const Args& args, Env* env) {
   // Keep a worker's memory flat. glibc gives each request thread its own malloc arena, each
   // keeping its high-water mark; requests allocate little and briefly, so two arenas serve
   // them without contention. A fixed mmap threshold stops glibc from raising it after the
-  // first large batch body, so large bodies keep going back to the system when freed.
+  // first large batch body, so large bodies keep going back to the system when freed. This
+  // trades speed for memory: the page faults of fresh mappings cost batch ingest about a third
+  // of its rate (docs/PERFORMANCE.md, "Worker memory").
   mallopt(M_ARENA_MAX, 2);
   mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 
