@@ -66,7 +66,7 @@ int RunTail(const Config& config, const TailOptions& options, Env* env, FILE* ou
   };
   // The last `lines` wanted rows of today's file, found by reading backwards in windows.
   int64_t start_seq = 0;
-  Result<std::unique_ptr<DayReader>> reader = DayReader::Open(DayPath(config.data_dir, today));
+  Result<std::unique_ptr<DayReader>> reader = DayReader::Open(DayFilePath(config.data_dir, today));
   if (!reader.ok() && reader.status().code() != Code::kNotFound) {
     std::fprintf(stderr, "itslog tail: %s\n", reader.status().message().c_str());
     return kExitFailure;

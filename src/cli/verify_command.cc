@@ -21,7 +21,7 @@ std::optional<std::string> ResolveDayFile(const std::string& arg, const ParsedAr
   if (!config) {
     return std::nullopt;
   }
-  return DayPath(config->data_dir, arg);
+  return DayFilePath(config->data_dir, arg);
 }
 
 int RunVerifyCommand(const Args& args, Env* env) {

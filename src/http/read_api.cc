@@ -394,7 +394,8 @@ Response ReadApi::Events(const Request& request, const ApiKey& key) {
   Cursor last;
   IsoTimeFormatter time;
   for (const std::string& d : DaysBetween(after ? after->day : first_day, last_day)) {
-    Result<std::unique_ptr<DayReader>> opened = DayReader::Open(DayPath(ctx_.config->data_dir, d));
+    Result<std::unique_ptr<DayReader>> opened =
+        DayReader::Open(DayFilePath(ctx_.config->data_dir, d));
     if (!opened.ok()) {
       if (opened.status().code() == Code::kNotFound) {
         continue;
@@ -485,7 +486,8 @@ Response ReadApi::EventBySeq(const Route& route, const Request& request, const A
     return ErrorResponse(seq.status());
   }
   std::string what = "no event " + *day + "/" + std::to_string(*seq);
-  Result<std::unique_ptr<DayReader>> opened = DayReader::Open(DayPath(ctx_.config->data_dir, *day));
+  Result<std::unique_ptr<DayReader>> opened =
+      DayReader::Open(DayFilePath(ctx_.config->data_dir, *day));
   if (!opened.ok()) {
     if (opened.status().code() == Code::kNotFound) {
       return NotFound(what + " (no day file)");
@@ -521,7 +523,7 @@ Response ReadApi::EventBySeq(const Route& route, const Request& request, const A
 
 Result<std::shared_ptr<const ReadApi::CachedDay>> ReadApi::DayAggregatesFor(
     const std::string& day) {
-  std::string path = DayPath(ctx_.config->data_dir, day);
+  std::string path = DayFilePath(ctx_.config->data_dir, day);
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     return std::shared_ptr<const CachedDay>();
@@ -709,7 +711,8 @@ Response ReadApi::Uniques(const Request& request, const ApiKey& key) {
     // app -> event names, in the order they were first logged that day.
     std::map<std::string, std::vector<std::string>> apps;
     int64_t total = 0;
-    Result<std::unique_ptr<DayReader>> opened = DayReader::Open(DayPath(ctx_.config->data_dir, d));
+    Result<std::unique_ptr<DayReader>> opened =
+        DayReader::Open(DayFilePath(ctx_.config->data_dir, d));
     if (!opened.ok() && opened.status().code() != Code::kNotFound) {
       return StorageError(ctx_.log, opened.status());
     }
@@ -850,7 +853,7 @@ Response ReadApi::Tail(const Request& request, const ApiKey& key) {
     // From now on: after the last row of today's file.
     spec->day = Today();
     Result<std::unique_ptr<DayReader>> r =
-        DayReader::Open(DayPath(ctx_.config->data_dir, spec->day));
+        DayReader::Open(DayFilePath(ctx_.config->data_dir, spec->day));
     if (r.ok()) {
       Result<int64_t> last = (*r)->LastSeq();
       if (!last.ok()) {
@@ -950,7 +953,7 @@ Response ReadApi::MetricsPage(const Request& request) {
   }
   MetricsGauges gauges;
   gauges.day = Today();
-  std::string path = DayPath(ctx_.config->data_dir, gauges.day);
+  std::string path = DayFilePath(ctx_.config->data_dir, gauges.day);
   struct stat st;
   if (stat(path.c_str(), &st) == 0) {
     int64_t bytes = static_cast<int64_t>(st.st_size);

@@ -170,14 +170,6 @@ void BucketAggregate::Merge(const BucketAggregate& o) {
 
 // DayReader ---------------------------------------------------------------------------------
 
-std::string DayPath(const std::string& data_dir, const std::string& day) {
-  std::string path = data_dir;
-  if (!path.empty() && path.back() != '/') {
-    path += '/';
-  }
-  return path + day + "-v1.itslog";
-}
-
 bool IsDayName(std::string_view name) {
   return name.size() == 10 && ParseDay(name).has_value();
 }
@@ -655,7 +647,7 @@ Status DayFollower::OpenCurrent() {
   if (reader_ != nullptr) {
     return Status::Ok();
   }
-  Result<std::unique_ptr<DayReader>> r = DayReader::Open(DayPath(data_dir_, day_));
+  Result<std::unique_ptr<DayReader>> r = DayReader::Open(DayFilePath(data_dir_, day_));
   if (!r.ok()) {
     return r.status();
   }
@@ -675,7 +667,7 @@ std::optional<std::string> DayFollower::NextExistingDay() {
     if (d > today) {
       return std::nullopt;
     }
-    std::string path = DayPath(data_dir_, d);
+    std::string path = DayFilePath(data_dir_, d);
     if (!env_->FileExists(path)) {
       continue;
     }

@@ -18,6 +18,7 @@
 #include "core/env.h"
 #include "core/result.h"
 #include "core/time_util.h"
+#include "store/day_store.h"  // DayFilePath: readers find files where DayStore puts them
 
 struct sqlite3;
 
@@ -211,9 +212,6 @@ class DayReader {
   EventTable events_;
   bool in_snapshot_ = false;
 };
-
-// "<data_dir>/<day>-v1.itslog" (as DayStore names it).
-std::string DayPath(const std::string& data_dir, const std::string& day);
 
 // True when name is "YYYY-MM-DD" of a real date.
 bool IsDayName(std::string_view name);

@@ -561,7 +561,7 @@ std::optional<Digest> PreviousDayLastHash(const std::string& path, const std::st
   if (base != day + "-v1.itslog") {
     return std::nullopt;  // not a day file's own name: no neighbours to speak of
   }
-  std::string prev = DayPath(dir, AddDays(day, -1));
+  std::string prev = DayFilePath(dir, AddDays(day, -1));
   if (access(prev.c_str(), R_OK) != 0) {
     return std::nullopt;
   }

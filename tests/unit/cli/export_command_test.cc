@@ -32,7 +32,7 @@ class ExportCommandTest : public ::testing::Test {
     config_path_ = dir_.path() + "/itslog.yaml";
     std::ofstream(config_path_) << "data_dir: " << dir_.path() << "\nauth:\n  required: false\n";
   }
-  std::string Path() { return DayPath(dir_.path(), "2025-03-01"); }
+  std::string Path() { return DayFilePath(dir_.path(), "2025-03-01"); }
 
   Outcome Export(const std::vector<std::string>& args) {
     ::testing::internal::CaptureStdout();

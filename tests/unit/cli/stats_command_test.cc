@@ -34,7 +34,7 @@ class StatsCommandTest : public ::testing::Test {
     config_path_ = dir_.path() + "/itslog.yaml";
     std::ofstream(config_path_) << "data_dir: " << dir_.path() << "\nauth:\n  required: false\n";
   }
-  std::string Path() { return DayPath(dir_.path(), "2025-03-01"); }
+  std::string Path() { return DayFilePath(dir_.path(), "2025-03-01"); }
 
   Outcome Stats(const std::vector<std::string>& args) {
     ::testing::internal::CaptureStdout();
@@ -101,7 +101,8 @@ TEST_F(StatsCommandTest, BadUsageAndMissingFiles) {
   }
   Outcome missing = Stats({"--config", config_path_, "2025-02-01"});
   EXPECT_EQ(missing.rc, kExitFailure);
-  EXPECT_EQ(missing.err, "itslog stats: no day file " + DayPath(dir_.path(), "2025-02-01") + "\n");
+  EXPECT_EQ(missing.err,
+            "itslog stats: no day file " + DayFilePath(dir_.path(), "2025-02-01") + "\n");
 }
 
 }  // namespace

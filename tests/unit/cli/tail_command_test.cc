@@ -200,7 +200,8 @@ TEST_F(TailCommandTest, BadZoneOrFileFails) {
   EXPECT_EQ(RunTail(
                 bad_zone, {}, &env_, out_.get(), [](int64_t) {}, [] { return false; }),
             kExitUsage);
-  std::ofstream(DayPath(dir_.path(), "2025-03-01")) << "not a day file at all, only some text\n";
+  std::ofstream(DayFilePath(dir_.path(), "2025-03-01"))
+      << "not a day file at all, only some text\n";
   EXPECT_EQ(Run({}), kExitFailure);
   EXPECT_EQ(out_.text(), "");
 }

@@ -45,7 +45,7 @@ class VerifyCommandTest : public ::testing::Test {
     config_path_ = dir_.path() + "/itslog.yaml";
     std::ofstream(config_path_) << "data_dir: " << dir_.path() << "\nauth:\n  required: false\n";
   }
-  std::string Path() { return DayPath(dir_.path(), "2025-03-01"); }
+  std::string Path() { return DayFilePath(dir_.path(), "2025-03-01"); }
 
   TempDir dir_;
   FakeEnv env_;

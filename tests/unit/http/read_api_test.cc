@@ -583,8 +583,8 @@ TEST_F(ReadApiTest, CountsOfAFileReplacedInPlaceAreReadAgain) {
   std::vector<Event> rows(12, Ev("shop", "other"));
   rows[11] = Ev("shop", "view");
   Append(&other_env, other.path(), rows);
-  const std::string from = DayPath(other.path(), "2025-03-01");
-  const std::string to = DayPath(dir_.path(), "2025-03-01");
+  const std::string from = DayFilePath(other.path(), "2025-03-01");
+  const std::string to = DayFilePath(dir_.path(), "2025-03-01");
   testing_days::Sql(from, "PRAGMA wal_checkpoint(TRUNCATE)");
   {
     std::ifstream in(from, std::ios::binary);
@@ -605,7 +605,7 @@ TEST_F(ReadApiTest, CountsOfAFileReplacedInPlaceAreReadAgain) {
   TempDir third;
   FakeEnv third_env("2025-03-01T08:00:00Z");
   Append(&third_env, third.path(), std::vector<Event>(12, Ev("shop", "third")));
-  const std::string third_path = DayPath(third.path(), "2025-03-01");
+  const std::string third_path = DayFilePath(third.path(), "2025-03-01");
   testing_days::Sql(third_path, "PRAGMA wal_checkpoint(TRUNCATE)");
   {
     std::ifstream in(third_path, std::ios::binary);
@@ -706,7 +706,7 @@ class RecordingLogger : public Logger {
 // SQLite's words) in the log and not in the answer.
 TEST_F(ReadApiTest, UnreadableDayFilesAnswerInternalWithoutPaths) {
   WriteTwoDays();
-  std::ofstream(DayPath(dir_.path(), "2025-03-02"), std::ios::trunc)
+  std::ofstream(DayFilePath(dir_.path(), "2025-03-02"), std::ios::trunc)
       << "this is not a day file, only text that is long enough to look like a header\n";
   RecordingLogger log;
   ReadContext ctx;
@@ -729,7 +729,7 @@ TEST_F(ReadApiTest, UnreadableDayFilesAnswerInternalWithoutPaths) {
               "{\"error\":{\"code\":\"internal\",\"message\":\"a day file could not be read; the "
               "server's log says which and why\"}}\n");
     ASSERT_FALSE(log.lines.empty()) << target;
-    EXPECT_NE(log.lines.back().find(DayPath(dir_.path(), "2025-03-02")), std::string::npos)
+    EXPECT_NE(log.lines.back().find(DayFilePath(dir_.path(), "2025-03-02")), std::string::npos)
         << log.lines.back();
     EXPECT_EQ(log.lines.back().rfind(std::to_string(static_cast<int>(LogLevel::kError)), 0), 0u);
   }
@@ -740,7 +740,7 @@ TEST_F(ReadApiTest, UnreadableDayFilesAnswerInternalWithoutPaths) {
 // Rows edited to absurd times are counted (in the day's first or last hour), not a crash.
 TEST_F(ReadApiTest, ExtremeTimesOfAnEditedFileAreCounted) {
   WriteTwoDays();
-  testing_days::Tamper(DayPath(dir_.path(), "2025-03-02"),
+  testing_days::Tamper(DayFilePath(dir_.path(), "2025-03-02"),
                        "UPDATE log SET ts = -9223372036854775808 WHERE seq = 1; "
                        "UPDATE log SET ts = 9223372036854775807 WHERE seq = 2");
   Response r = Get("/v1/counts?interval=hour&event=view");

@@ -28,7 +28,7 @@ class ExportTest : public ::testing::Test {
  protected:
   ExportTest() : env_("2025-03-01T10:00:00Z") {}
 
-  std::string Path() { return DayPath(dir_.path(), "2025-03-01"); }
+  std::string Path() { return DayFilePath(dir_.path(), "2025-03-01"); }
 
   // Rows whose values need every kind of quoting, a second apart.
   void WriteTrickyRows() {

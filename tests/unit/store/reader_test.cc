@@ -33,7 +33,7 @@ std::vector<int64_t> Seqs(DayReader* r, int64_t after, int64_t before, const Eve
 class DayReaderTest : public ::testing::Test {
  protected:
   DayReaderTest() : env_("2025-03-01T10:00:00Z") {}
-  std::string Path(const std::string& day = "2025-03-01") { return DayPath(dir_.path(), day); }
+  std::string Path(const std::string& day = "2025-03-01") { return DayFilePath(dir_.path(), day); }
   std::unique_ptr<DayReader> Open(const std::string& day = "2025-03-01") {
     auto r = DayReader::Open(Path(day));
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -293,8 +293,8 @@ TEST(DayNamesTest, IsDayNameAndDayPath) {
   EXPECT_FALSE(IsDayName("2025-02-30"));
   EXPECT_FALSE(IsDayName("2025-3-1"));
   EXPECT_FALSE(IsDayName("x"));
-  EXPECT_EQ(DayPath("/d", "2025-03-01"), "/d/2025-03-01-v1.itslog");
-  EXPECT_EQ(DayPath("/d/", "2025-03-01"), "/d/2025-03-01-v1.itslog");
+  EXPECT_EQ(DayFilePath("/d", "2025-03-01"), "/d/2025-03-01-v1.itslog");
+  EXPECT_EQ(DayFilePath("/d/", "2025-03-01"), "/d/2025-03-01-v1.itslog");
 }
 
 // DayFollower ------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ int64_t SizeOf(const std::string& path) {
 class StatsTest : public ::testing::Test {
  protected:
   StatsTest() : env_("2025-03-01T08:30:00.25Z") {}
-  std::string Path() { return DayPath(dir_.path(), "2025-03-01"); }
+  std::string Path() { return DayFilePath(dir_.path(), "2025-03-01"); }
 
   // shop: view x4, buy x2, login (unique) x1; blog: read x3, login (unique) x1, boot x2.
   void WriteKnownDay() {

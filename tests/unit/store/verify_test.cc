@@ -77,7 +77,7 @@ class VerifyTest : public ::testing::Test {
 
   VerifyTest() : env_("2025-03-01T10:00:00Z") {}
 
-  std::string Path(const std::string& day = kDay) { return DayPath(dir_.path(), day); }
+  std::string Path(const std::string& day = kDay) { return DayFilePath(dir_.path(), day); }
 
   // Six rows a second apart: numbers, text, NULL, a unique event.
   void WriteSixRows() {
@@ -193,7 +193,7 @@ TEST_F(VerifyTest, EditedRowsAreNamedByTheirSeq) {
                      : Ev("shop", "cart.items", ValueType::kInteger, std::to_string(i))});
       env.Advance(seconds(1));
     }
-    std::string path = DayPath(fresh.path(), kDay);
+    std::string path = DayFilePath(fresh.path(), kDay);
     Tamper(path, c.sql);
     Result<VerifyReport> r = VerifyDayFile(path, {});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -482,7 +482,7 @@ TEST_F(VerifyTest, SchemaDamageIsNamed) {
     TempDir fresh;
     FakeEnv env("2025-03-01T10:00:00Z");
     Append(&env, fresh.path(), {Ev("a", "x"), Ev("a", "y")});
-    std::string path = DayPath(fresh.path(), kDay);
+    std::string path = DayFilePath(fresh.path(), kDay);
     Sql(path, c.sql);
     Result<VerifyReport> r = VerifyDayFile(path, {});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -517,7 +517,7 @@ TEST_F(VerifyTest, MissingTablesAreSchemaDamageNotAFailureToRead) {
     TempDir fresh;
     FakeEnv env("2025-03-01T10:00:00Z");
     Append(&env, fresh.path(), {Ev("a", "x"), Ev("a", "y")});
-    std::string path = DayPath(fresh.path(), kDay);
+    std::string path = DayFilePath(fresh.path(), kDay);
     Sql(path, c.sql);
     Result<VerifyReport> r = VerifyDayFile(path, {});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
