@@ -1,6 +1,7 @@
 #include "s3store/s3_event_store.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <system_error>
 #include <thread>
@@ -25,6 +26,29 @@ bool AlreadyExists(const Status& s) {
 std::string MetaOf(const S3ObjectInfo& info, const std::string& name) {
   auto it = info.metadata.find(name);
   return it == info.metadata.end() ? std::string() : it->second;
+}
+
+// PUT with If-None-Match: *. Empty when the object is this write's: created now, or by an
+// earlier attempt of the same request whose answer was lost (its writer token matches).
+// Otherwise (412) the HEAD of the object another write created first.
+Result<std::optional<S3ObjectInfo>> CreateOnce(S3Client* s3, const std::string& key,
+                                               const std::string& body, const S3PutOptions& put,
+                                               const std::string& token) {
+  Result<S3PutResult> r = s3->PutObject(key, body, put);
+  if (r.ok()) {
+    return std::optional<S3ObjectInfo>();
+  }
+  if (!AlreadyExists(r.status())) {
+    return r.status();
+  }
+  Result<S3ObjectInfo> head = s3->HeadObject(key);
+  if (!head.ok()) {
+    return head.status();
+  }
+  if (MetaOf(*head, kWriterMeta) == token) {
+    return std::optional<S3ObjectInfo>();
+  }
+  return std::optional<S3ObjectInfo>(std::move(head).value());
 }
 
 // The cap's three requests, through one request thread's client.
@@ -164,24 +188,15 @@ Result<AppendOutcome> S3EventStore::Store(S3Client* s3, const Event& event) {
         event.is_unique
             ? UniqueKey(options_.s3.prefix, day, event.app, event.name)
             : IdempotencyKey(options_.s3.prefix, day, event.app, *event.idempotency_key);
-    Result<S3PutResult> r = s3->PutObject(key, body, put);
-    if (r.ok()) {
-      return out;
+    Result<std::optional<S3ObjectInfo>> other = CreateOnce(s3, key, body, put, token);
+    if (!other.ok()) {
+      return Failed(other.status(), key);
     }
-    if (!AlreadyExists(r.status())) {
-      return Failed(r.status(), key);
+    if (*other) {  // stored before, by this or another writer
+      out.duplicate = true;
+      out.replayed =
+          !idempotency_hash.empty() && MetaOf(**other, kIdempotencyMeta) == idempotency_hash;
     }
-    // 412: already there. Ours when an earlier attempt of this very PUT (retried by the client
-    // after a lost answer) created it; else stored before, by this or another writer.
-    Result<S3ObjectInfo> head = s3->HeadObject(key);
-    if (!head.ok()) {
-      return Failed(head.status(), key);
-    }
-    if (MetaOf(*head, kWriterMeta) == token) {
-      return out;
-    }
-    out.duplicate = true;
-    out.replayed = !idempotency_hash.empty() && MetaOf(*head, kIdempotencyMeta) == idempotency_hash;
     return out;
   }
 
@@ -196,21 +211,14 @@ Result<AppendOutcome> S3EventStore::Store(S3Client* s3, const Event& event) {
                               "more than 100000 events in one second; retry later");
     }
     const std::string key = NumberedKey(options_.s3.prefix, day, EventNumber(second, *n));
-    Result<S3PutResult> r = s3->PutObject(key, body, put);
-    if (r.ok()) {
+    Result<std::optional<S3ObjectInfo>> other = CreateOnce(s3, key, body, put, token);
+    if (!other.ok()) {
+      return Failed(other.status(), key);
+    }
+    if (!*other) {
       return out;
     }
-    if (!AlreadyExists(r.status())) {
-      return Failed(r.status(), key);
-    }
-    // 412: another writer holds this n, unless an earlier attempt of this PUT created it.
-    Result<S3ObjectInfo> head = s3->HeadObject(key);
-    if (!head.ok()) {
-      return Failed(head.status(), key);
-    }
-    if (MetaOf(*head, kWriterMeta) == token) {
-      return out;
-    }
+    // Another writer holds this n: take the next one.
     std::lock_guard<std::mutex> lock(counter_mu_);
     counter_.Taken(day, second, *n);
   }
