@@ -19,18 +19,46 @@ namespace itslog {
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) {
-      close(fd_);
-    }
+    Release();
     fd_ = std::exchange(other.fd_, -1);
+    owns_fd_ = other.owns_fd_;
   }
   return *this;
 }
 
-FileLock::~FileLock() {
-  if (fd_ >= 0) {
-    close(fd_);  // closing the only descriptor releases the flock
+void FileLock::Release() {
+  if (fd_ < 0) {
+    return;
   }
+  if (owns_fd_) {
+    close(fd_);  // closing the only descriptor releases the flock
+  } else {
+    flock(fd_, LOCK_UN);
+  }
+  fd_ = -1;
+}
+
+LockFile& LockFile::operator=(LockFile&& other) noexcept {
+  if (this != &other) {
+    Close();
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+void LockFile::Reset(int fd, std::string path) {
+  Close();
+  fd_ = fd;
+  path_ = std::move(path);
+}
+
+void LockFile::Close() {
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+  path_.clear();
 }
 
 namespace {
@@ -75,15 +103,21 @@ Status PosixEnv::Rename(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
-Result<FileLock> PosixEnv::LockExclusive(const std::string& path, int timeout_ms) {
+namespace {
+
+Result<int> OpenLockFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) {
     return Status(Code::kUnavailable, "storage_unavailable",
                   "cannot open lock file " + path + ": " + std::strerror(errno));
   }
-  FileLock lock(fd);
+  return fd;
+}
+
+// flock(LOCK_EX) on fd, giving up after timeout_ms.
+Status FlockExclusive(int fd, const std::string& path, int timeout_ms) {
   if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-    return lock;  // the common case: no one else is writing
+    return Status::Ok();  // the common case: no one else is writing
   }
   if (errno != EWOULDBLOCK) {
     return Status(Code::kUnavailable, "storage_unavailable",
@@ -112,7 +146,7 @@ Result<FileLock> PosixEnv::LockExclusive(const std::string& path, int timeout_ms
   int saved = errno;
   timer_delete(timer);
   if (rc == 0) {
-    return lock;
+    return Status::Ok();
   }
   if (saved == EINTR) {
     return Status(Code::kUnavailable, "lock_timeout",
@@ -121,6 +155,48 @@ Result<FileLock> PosixEnv::LockExclusive(const std::string& path, int timeout_ms
   }
   return Status(Code::kUnavailable, "storage_unavailable",
                 "cannot lock " + path + ": " + std::strerror(saved));
+}
+
+}  // namespace
+
+Result<FileLock> PosixEnv::LockExclusive(const std::string& path, int timeout_ms) {
+  Result<int> fd = OpenLockFile(path);
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  FileLock lock(*fd);  // closes fd on failure
+  if (Status s = FlockExclusive(*fd, path, timeout_ms); !s.ok()) {
+    return s;
+  }
+  return lock;
+}
+
+Result<FileLock> PosixEnv::LockExclusiveKeepingOpen(LockFile* file, const std::string& path,
+                                                    int timeout_ms) {
+  // Someone may remove the lock file while we keep it open (itslog prune removes a past day's
+  // lock file under its lock). A lock on a removed file excludes no one, so check after
+  // locking and start again on a fresh file; the bound only guards against a loop.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (!file->is_open() || file->path() != path) {
+      Result<int> fd = OpenLockFile(path);
+      if (!fd.ok()) {
+        return fd.status();
+      }
+      file->Reset(*fd, path);
+    }
+    if (Status s = FlockExclusive(file->fd(), path, timeout_ms); !s.ok()) {
+      return s;
+    }
+    FileLock lock = FileLock::Borrowing(file->fd());
+    struct stat st;
+    if (fstat(file->fd(), &st) == 0 && st.st_nlink > 0) {
+      return lock;
+    }
+    lock = FileLock();  // unlock before closing
+    file->Close();
+  }
+  return Status(Code::kUnavailable, "storage_unavailable",
+                "the lock file " + path + " kept being removed while we locked it");
 }
 
 std::optional<std::string> PosixEnv::GetVar(const std::string& name) {

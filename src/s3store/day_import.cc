@@ -35,6 +35,10 @@ class ReplayEnv : public Env {
   Result<FileLock> LockExclusive(const std::string& path, int timeout_ms) override {
     return base_->LockExclusive(path, timeout_ms);
   }
+  Result<FileLock> LockExclusiveKeepingOpen(LockFile* file, const std::string& path,
+                                            int timeout_ms) override {
+    return base_->LockExclusiveKeepingOpen(file, path, timeout_ms);
+  }
   std::optional<std::string> GetVar(const std::string& name) override {
     return base_->GetVar(name);
   }

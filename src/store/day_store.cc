@@ -89,6 +89,8 @@ struct DayStore::Impl {
   StoreOptions options;
   Sha256 hasher;
   std::unique_ptr<Connection> conn;
+  // The lock file of the day last written, kept open between commits.
+  LockFile day_lock;
   std::string key_buf;
   // Event ids inserted or first seen in the open transaction; joined to conn->event_ids only
   // after the commit, so a rolled-back insert never leaves a stale id.
@@ -123,7 +125,8 @@ Result<FileLock> DayStore::Impl::LockToday(int64_t* now, std::string* day) {
     std::string lock_path = conn != nullptr && conn->day == guess
                                 ? conn->lock_path
                                 : DayFilePath(options.data_dir, guess) + ".lock";
-    Result<FileLock> lock = env->LockExclusive(lock_path, options.lock_timeout_ms);
+    Result<FileLock> lock =
+        env->LockExclusiveKeepingOpen(&day_lock, lock_path, options.lock_timeout_ms);
     if (!lock.ok()) {
       return lock.status();
     }

@@ -1013,6 +1013,15 @@ class LockWatchEnv : public FakeEnv {
     }
     return FakeEnv::LockExclusive(path, timeout_ms);
   }
+  Result<FileLock> LockExclusiveKeepingOpen(LockFile* file, const std::string& path,
+                                            int timeout_ms) override {
+    if (path == watched_) {
+      std::lock_guard<std::mutex> g(mu_);
+      asked_ = true;
+      cv_.notify_all();
+    }
+    return FakeEnv::LockExclusiveKeepingOpen(file, path, timeout_ms);
+  }
   // Waits until the watched lock was asked for or done() is true.
   void WaitAsked(const std::atomic<bool>& done) {
     std::unique_lock<std::mutex> l(mu_);

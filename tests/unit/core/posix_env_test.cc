@@ -1,0 +1,112 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "core/env.h"
+#include "lib/temp_dir.h"
+
+namespace itslog {
+namespace {
+
+// A second lock on path, as another writer would take it; 50 ms are plenty when it is free.
+Status TryOtherLock(PosixEnv* env, const std::string& path) {
+  Result<FileLock> other = env->LockExclusive(path, 50);
+  return other.ok() ? Status::Ok() : other.status();
+}
+
+TEST(PosixEnvLockTest, LockExclusiveExcludesAnotherLockUntilReleased) {
+  TempDir dir;
+  PosixEnv env;
+  const std::string path = dir.path() + "/day.lock";
+  {
+    Result<FileLock> held = env.LockExclusive(path, 1000);
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    Status other = TryOtherLock(&env, path);
+    EXPECT_EQ(other.reason(), "lock_timeout") << other.ToString();
+  }
+  EXPECT_TRUE(TryOtherLock(&env, path).ok());
+}
+
+TEST(PosixEnvLockTest, KeptLockFileExcludesOthersAndStaysOpenAfterRelease) {
+  TempDir dir;
+  PosixEnv env;
+  const std::string path = dir.path() + "/day.lock";
+  LockFile file;
+  for (int round = 0; round < 3; ++round) {
+    {
+      Result<FileLock> held = env.LockExclusiveKeepingOpen(&file, path, 1000);
+      ASSERT_TRUE(held.ok()) << held.status().ToString();
+      EXPECT_TRUE(held->held());
+      Status other = TryOtherLock(&env, path);
+      EXPECT_EQ(other.reason(), "lock_timeout") << "round " << round << ": " << other.ToString();
+    }
+    // Released, not closed: the next lock reuses the same descriptor.
+    ASSERT_TRUE(file.is_open());
+    EXPECT_EQ(file.path(), path);
+    EXPECT_TRUE(TryOtherLock(&env, path).ok()) << "round " << round;
+  }
+}
+
+TEST(PosixEnvLockTest, KeptLockFileWaitsForAnotherHolderAndTimesOut) {
+  TempDir dir;
+  PosixEnv env;
+  const std::string path = dir.path() + "/day.lock";
+  Result<FileLock> other = env.LockExclusive(path, 1000);
+  ASSERT_TRUE(other.ok());
+  LockFile file;
+  Result<FileLock> mine = env.LockExclusiveKeepingOpen(&file, path, 50);
+  ASSERT_FALSE(mine.ok());
+  EXPECT_EQ(mine.status().reason(), "lock_timeout");
+  *other = FileLock();  // the other writer is done
+  mine = env.LockExclusiveKeepingOpen(&file, path, 1000);
+  EXPECT_TRUE(mine.ok()) << mine.status().ToString();
+}
+
+// `itslog prune` removes a past day's lock file: a lock on the removed file, still open here,
+// would exclude no one, so the kept file must be opened again.
+TEST(PosixEnvLockTest, KeptLockFileReopensALockFileThatWasRemoved) {
+  TempDir dir;
+  PosixEnv env;
+  const std::string path = dir.path() + "/day.lock";
+  LockFile file;
+  ASSERT_TRUE(env.LockExclusiveKeepingOpen(&file, path, 1000).ok());
+  ASSERT_EQ(unlink(path.c_str()), 0);
+
+  Result<FileLock> held = env.LockExclusiveKeepingOpen(&file, path, 1000);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(access(path.c_str(), F_OK), 0) << "the lock file was not created again";
+  // A writer opening the path now finds the file we hold.
+  Status other = TryOtherLock(&env, path);
+  EXPECT_EQ(other.reason(), "lock_timeout") << other.ToString();
+}
+
+TEST(PosixEnvLockTest, KeptLockFileFollowsANewPath) {
+  TempDir dir;
+  PosixEnv env;
+  const std::string day1 = dir.path() + "/day1.lock";
+  const std::string day2 = dir.path() + "/day2.lock";
+  LockFile file;
+  ASSERT_TRUE(env.LockExclusiveKeepingOpen(&file, day1, 1000).ok());
+  Result<FileLock> held = env.LockExclusiveKeepingOpen(&file, day2, 1000);
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(file.path(), day2);
+  EXPECT_EQ(TryOtherLock(&env, day2).reason(), "lock_timeout");
+  EXPECT_TRUE(TryOtherLock(&env, day1).ok()) << "the first day's lock is still held";
+}
+
+TEST(PosixEnvLockTest, KeptLockFileInAMissingDirectoryIsAClearError) {
+  TempDir dir;
+  PosixEnv env;
+  LockFile file;
+  const std::string path = dir.path() + "/no-such-dir/day.lock";
+  Result<FileLock> held = env.LockExclusiveKeepingOpen(&file, path, 1000);
+  ASSERT_FALSE(held.ok());
+  EXPECT_EQ(held.status().reason(), "storage_unavailable");
+  EXPECT_NE(held.status().message().find("cannot open lock file " + path), std::string::npos)
+      << held.status().message();
+  EXPECT_FALSE(file.is_open());
+}
+
+}  // namespace
+}  // namespace itslog
