@@ -261,7 +261,8 @@ auth:
         keep = "fastcgi_keep_conn on;" if KEEP_CONN else "fastcgi_keep_conn off;"
         upstreams = []
         locations = []
-        for name, mount in (("noop", "/noop"), ("normal", "/its-log"),
+        for name, mount in (("noop", "/noop"), ("noop_early", "/noop-early"),
+                            ("normal", "/its-log"),
                             ("full", "/full/its-log"), ("read", "/read/its-log")):
             sock = os.path.join(self.dir, name + ".sock")
             ka = f"keepalive {4 * WORKERS};" if KEEP_CONN else ""
@@ -560,6 +561,9 @@ class Bench:
             self.case(f"fcgi_noop_c{c}", c, {"BENCH_METHOD": "PUT",
                                               "BENCH_PATH": "/noop/v1/event/app/click",
                                               "BENCH_BODY": ceiling_body})
+            self.case(f"fcgi_noop_early_close_c{c}", c,
+                      {"BENCH_METHOD": "PUT", "BENCH_PATH": "/noop-early/v1/event/app/click",
+                       "BENCH_BODY": ceiling_body})
             for method in ("PUT", "POST"):
                 app = f"{method.lower()}{c}-r{r}"
                 self.case(f"{method.lower()}_event_c{c}", c,
@@ -872,6 +876,8 @@ def main():
             f"wrk -t{WRK_THREADS}, keep_conn {'on' if KEEP_CONN else 'off'}, "
             f"worker args {WORKER_ARGS or '(none)'}")
         run.spawn("noop", [os.path.join(run.bin_dir, "fcgi_noop"), str(NOOP_THREADS)])
+        run.spawn("noop_early", [os.path.join(run.bin_dir, "fcgi_noop"), str(NOOP_THREADS),
+                                 "early-close"])
         run.start_worker_set("normal", "normal")
         run.start_worker_set("full", "full")
         run.start_nginx()
@@ -952,6 +958,7 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
     m = {}
     m["nginx_204_rps"] = med("nginx_204_c64")
     m["fcgi_noop_rps"] = med("fcgi_noop_c64")
+    m["fcgi_noop_early_close_rps"] = med("fcgi_noop_early_close_c64")
     m["single_ingest_rps"] = med("put_event_c64")
     m["single_ingest_p50_ms"] = med("put_event_c64", "p50_ms")
     m["single_ingest_p99_ms"] = med("put_event_c64", "p99_ms")
@@ -972,12 +979,15 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
     m["single_ingest_vs_fcgi_noop"] = ratio(m["single_ingest_rps"], m["fcgi_noop_rps"])
     m["single_ingest_vs_nginx_204"] = ratio(m["single_ingest_rps"], m["nginx_204_rps"])
     m["fcgi_noop_vs_nginx_204"] = ratio(m["fcgi_noop_rps"], m["nginx_204_rps"])
+    m["single_ingest_vs_fcgi_noop_early_close"] = ratio(m["single_ingest_rps"],
+                                                        m["fcgi_noop_early_close_rps"])
     m["batch_vs_raw_sqlite"] = ratio(m["batch_events_per_s"], m["raw_sqlite_batch_rows_per_s"])
     out.update(m)
 
     cases = {}
-    order = ["nginx_204_c16", "fcgi_noop_c16", "put_event_c16", "post_event_c16",
-             "nginx_204_c64", "fcgi_noop_c64", "put_event_c64", "post_event_c64",
+    order = ["nginx_204_c16", "fcgi_noop_c16", "fcgi_noop_early_close_c16", "put_event_c16",
+             "post_event_c16", "nginx_204_c64", "fcgi_noop_c64", "fcgi_noop_early_close_c64",
+             "put_event_c64", "post_event_c64",
              "full_put_event_c64", "full_post_event_c64", "unique_c64", batch_case]
     for name in order + [n for n in res if n not in order]:
         if name not in res:
@@ -1012,13 +1022,13 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
              f"{SECONDS}s per case, median of {ROUNDS} rounds; {WORKERS} workers "
              f"{' '.join(WORKER_ARGS)}; nginx {NGINX_WORKERS} workers; wrk -t{WRK_THREADS}; "
              f"fastcgi_keep_conn {'on' if KEEP_CONN else 'off'}", ""]
-    lines.append(f"{'case':<24}{'conns':>6}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+    lines.append(f"{'case':<27}{'conns':>6}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
                  f"{'vs noop':>9}{'vs nginx':>9}")
     for name in order:
         if name not in cases:
             continue
         c = cases[name]
-        lines.append(f"{name:<24}{c['connections']:>6}{c['rps']:>11,.0f}{c['p50_ms']:>9.2f}"
+        lines.append(f"{name:<27}{c['connections']:>6}{c['rps']:>11,.0f}{c['p50_ms']:>9.2f}"
                      f"{c['p99_ms']:>9.2f}{fmt_num(c.get('vs_fcgi_noop'), '.2f'):>9}"
                      f"{fmt_num(c.get('vs_nginx_204'), '.2f'):>9}")
     lines.append("")
@@ -1044,6 +1054,9 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
         ("verify >= 1,000,000 entries/s", m["verify_entries_per_s"], 1e6),
         ("export >= 1,000,000 entries/s", m["export_entries_per_s"], 1e6),
     ]
+    lines.append(f"{'  single / no-op closing early':<40}"
+                 f"{fmt_num(m['single_ingest_vs_fcgi_noop_early_close'], '.2f'):>14}")
+    lines.append("")
     lines.append("targets (issue 5):")
     for label, v, want in targets:
         state = "n/a" if v is None else ("met" if v >= want else "NOT met")
