@@ -74,6 +74,54 @@ TEST(GroupCommitTest, ConcurrentThreadsEachGetTheirOwnOutcomes) {
   }
 }
 
+// Groups of one event and health checks between them while callers keep arriving: no caller
+// may be left waiting, served twice or lose its event.
+TEST(GroupCommitTest, SmallGroupsAndHealthChecksLoseNoCaller) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T12:00:00Z");
+  StoreOptions options;
+  options.data_dir = dir.path();
+  DayStore store(&env, options);
+  GroupCommitter committer(&store, /*max_group_events=*/1);
+  constexpr int kThreads = 6, kPerThread = 150;
+  std::atomic<int> failures{0};
+  std::atomic<int> unhealthy{0};
+  std::atomic<bool> writing{true};
+  std::thread checker([&] {
+    while (writing.load()) {
+      if (!committer.CheckHealth().writable) {
+        ++unhealthy;
+      }
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::vector<Event> events = {Named("e", std::to_string(t) + ":" + std::to_string(i))};
+        auto r = committer.Append(events);
+        if (!r.ok() || r->size() != 1 || !(*r)[0].ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  writing = false;
+  checker.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(unhealthy.load(), 0);
+  std::multiset<std::string> values = ValuesIn(dir.path() + "/2025-03-01-v1.itslog");
+  ASSERT_EQ(values.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      ASSERT_EQ(values.count(std::to_string(t) + ":" + std::to_string(i)), 1u);
+    }
+  }
+}
+
 TEST(GroupCommitTest, PerEventErrorsStayWithTheirRequest) {
   TempDir dir;
   FakeEnv env("2025-03-01T12:00:00Z");
