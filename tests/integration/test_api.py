@@ -585,6 +585,18 @@ class ApiTests:
         self.assertNoContent(self.log(ok))
         self.assertEqual(self.count(), before + 1)
 
+    def test_413_large_body_over_config_limit_is_answered_not_reset(self):
+        # 1.5 MB: within the web server's limit, far over max_body_bytes. The worker answers
+        # without reading the body; it must still take in what the web server sends before it
+        # closes, or the web server sees a reset and answers 502 instead of our 413.
+        before = self.count()
+        big = {"event": "e", "value": "x" * (1536 * 1024), "app": self.app}
+        for _ in range(5):
+            self.assertError(self.log(big), 413, "body_too_large")
+        self.assertNothingStored(before)
+        self.assertNoContent(self.log({"event": "e", "value": "after", "app": self.app}))
+        self.assertEqual(self.count(), before + 1)
+
     def test_413_body_over_web_server_limit(self):
         # 3 MB declared: the web server (2 MB limit) answers from the headers alone.
         before = self.count()
