@@ -114,6 +114,33 @@ Result<int> OpenLockFile(const std::string& path) {
   return fd;
 }
 
+// This thread's lock timer, which sends LockTimeoutSignal() to this thread alone; made on
+// first use and deleted when the thread ends. nullptr (errno set) if it cannot be made.
+timer_t* ThreadLockTimer() {
+  struct Timer {
+    timer_t id{};
+    bool made = false;
+    ~Timer() {
+      if (made) {
+        timer_delete(id);
+      }
+    }
+  };
+  thread_local Timer timer;
+  if (!timer.made) {
+    sigevent sev;
+    std::memset(&sev, 0, sizeof(sev));
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = LockTimeoutSignal();
+    sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+    if (timer_create(CLOCK_MONOTONIC, &sev, &timer.id) != 0) {
+      return nullptr;
+    }
+    timer.made = true;
+  }
+  return &timer.id;
+}
+
 // flock(LOCK_EX) on fd, giving up after timeout_ms.
 Status FlockExclusive(int fd, const std::string& path, int timeout_ms) {
   if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -124,13 +151,9 @@ Status FlockExclusive(int fd, const std::string& path, int timeout_ms) {
                   "cannot lock " + path + ": " + std::strerror(errno));
   }
   // Contended: block in the kernel, with a per-thread timer that interrupts us at the deadline.
-  sigevent sev;
-  std::memset(&sev, 0, sizeof(sev));
-  sev.sigev_notify = SIGEV_THREAD_ID;
-  sev.sigev_signo = LockTimeoutSignal();
-  sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
-  timer_t timer;
-  if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0) {
+  // The timer is made once per thread and only armed and disarmed here.
+  timer_t* timer = ThreadLockTimer();
+  if (timer == nullptr) {
     return Status(Code::kUnavailable, "storage_unavailable",
                   std::string("cannot create lock timer: ") + std::strerror(errno));
   }
@@ -141,10 +164,11 @@ Status FlockExclusive(int fd, const std::string& path, int timeout_ms) {
   if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) {
     spec.it_value.tv_nsec = 1;
   }
-  timer_settime(timer, 0, &spec, nullptr);
+  timer_settime(*timer, 0, &spec, nullptr);
   int rc = flock(fd, LOCK_EX);
   int saved = errno;
-  timer_delete(timer);
+  const itimerspec disarm{};
+  timer_settime(*timer, 0, &disarm, nullptr);
   if (rc == 0) {
     return Status::Ok();
   }

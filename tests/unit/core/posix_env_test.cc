@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <string>
+#include <thread>
 
 #include "core/env.h"
 #include "lib/temp_dir.h"
@@ -61,6 +66,33 @@ TEST(PosixEnvLockTest, KeptLockFileWaitsForAnotherHolderAndTimesOut) {
   *other = FileLock();  // the other writer is done
   mine = env.LockExclusiveKeepingOpen(&file, path, 1000);
   EXPECT_TRUE(mine.ok()) << mine.status().ToString();
+}
+
+// The lock timer is made once per thread and reused: it must time out again and again, and a
+// lock that was granted in time must leave no timer running that would interrupt a later
+// system call of the same thread.
+TEST(PosixEnvLockTest, LockTimerIsReusedAndDisarmedAfterAGrantedLock) {
+  TempDir dir;
+  PosixEnv env;
+  const std::string path = dir.path() + "/day.lock";
+  Result<FileLock> other = env.LockExclusive(path, 1000);
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 3; ++i) {
+    Result<FileLock> mine = env.LockExclusive(path, 20);
+    ASSERT_FALSE(mine.ok());
+    EXPECT_EQ(mine.status().reason(), "lock_timeout") << "attempt " << i;
+  }
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    *other = FileLock();
+  });
+  Result<FileLock> mine = env.LockExclusive(path, 150);  // waits about 30 ms of its 150
+  releaser.join();
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  // Past the 150 ms deadline: an armed timer would interrupt this wait with EINTR.
+  errno = 0;
+  int rc = poll(nullptr, 0, 300);
+  EXPECT_EQ(rc, 0) << "poll was interrupted: " << std::strerror(errno);
 }
 
 // `itslog prune` removes a past day's lock file: a lock on the removed file, still open here,
