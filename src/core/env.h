@@ -46,9 +46,6 @@ class FileLock {
 class LockFile {
  public:
   LockFile() = default;
-  LockFile(LockFile&& other) noexcept
-      : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
-  LockFile& operator=(LockFile&& other) noexcept;
   LockFile(const LockFile&) = delete;
   LockFile& operator=(const LockFile&) = delete;
   ~LockFile() { Close(); }

@@ -38,15 +38,6 @@ void FileLock::Release() {
   fd_ = -1;
 }
 
-LockFile& LockFile::operator=(LockFile&& other) noexcept {
-  if (this != &other) {
-    Close();
-    fd_ = std::exchange(other.fd_, -1);
-    path_ = std::move(other.path_);
-  }
-  return *this;
-}
-
 void LockFile::Reset(int fd, std::string path) {
   Close();
   fd_ = fd;

@@ -185,9 +185,9 @@ Status ServeFastCgi(int listen_fd, const ServeOptions& options, const HandlerFn&
       Request request = RequestFromParams(get);
       ReadBody(&request, Param(get, "CONTENT_LENGTH"), options.max_body_bytes,
                [&](char* buf, int n) { return FCGX_GetStr(buf, n, req.in); });
-      // Whether nginx has sent all of stdin: then the connection can be closed at once.
-      // Otherwise libfcgi's close drains the rest first (shutdown, then read until the peer
-      // closes), so that unread data never turns into a reset the web server would see.
+      // Whether all of stdin has been read: then the connection can be closed at once.
+      // Otherwise libfcgi's close drains the rest first (shutdown, then read until the web
+      // server closes), so that unread data never turns into a reset the web server sees.
       const bool input_done = !request.body_too_large &&
                               (FCGX_HasSeenEOF(req.in) == EOF || FCGX_GetChar(req.in) == EOF);
       Response response = handler(request);
