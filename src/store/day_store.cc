@@ -226,13 +226,16 @@ Result<std::unique_ptr<Connection>> DayStore::Impl::OpenDay(const std::string& d
   }
   c->db = std::move(db).value();
   sqlite3* raw = c->db.get();
-  // busy_timeout is only a safety net: our writers wait on the lock file, not on SQLite.
+  // busy_timeout comes first: the next pragmas read the schema, and while another process
+  // closes its last connection to the file (checkpointing and removing the WAL under an
+  // exclusive lock, outside our lock file) that read must wait, not fail. Otherwise it is
+  // only a safety net: our writers wait on the lock file, not on SQLite.
   // A writer only appends and looks up a few index pages, so a small page cache serves it as
   // well as SQLite's default of 2 MiB and keeps every worker's memory flat as the day grows.
   std::string pragmas =
-      "PRAGMA synchronous=" + std::string(options.durability_full ? "FULL" : "NORMAL") +
-      "; PRAGMA busy_timeout=" + std::to_string(options.lock_timeout_ms) + "; PRAGMA cache_size=-" +
-      std::to_string(kWriterCacheKiB) + ";";
+      "PRAGMA busy_timeout=" + std::to_string(options.lock_timeout_ms) +
+      "; PRAGMA synchronous=" + std::string(options.durability_full ? "FULL" : "NORMAL") +
+      "; PRAGMA cache_size=-" + std::to_string(kWriterCacheKiB) + ";";
   if (Status s = ExecSql(raw, pragmas.c_str(), "cannot open " + c->path); !s.ok()) {
     return s;
   }

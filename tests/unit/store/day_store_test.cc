@@ -1095,7 +1095,7 @@ struct Report {
   int64_t seq = 0;
   int32_t ok = 0;
   int32_t duplicate = 0;
-  char reason[32] = {};
+  char reason[400] = {};
 };
 
 // Starts children running body(child, write_fd) and then _exit(0), collects every Report they
@@ -1182,7 +1182,7 @@ void SendReport(int fd, int child, int n, const Result<AppendOutcome>& r) {
     rep.seq = r->seq;
     rep.duplicate = r->duplicate;
   } else {
-    std::snprintf(rep.reason, sizeof(rep.reason), "%s", r.status().reason().c_str());
+    std::snprintf(rep.reason, sizeof(rep.reason), "%s", r.status().ToString().c_str());
   }
   // One write of less than PIPE_BUF bytes: reports of several children never interleave.
   if (write(fd, &rep, sizeof(rep)) != static_cast<ssize_t>(sizeof(rep))) {
@@ -1263,6 +1263,30 @@ TEST(DayStoreTest, UniqueEventRacedByFourProcessesIsStoredOnce) {
   EXPECT_EQ(stored, 1);
   EXPECT_EQ(db.Int("SELECT count(*) FROM log"), 1 + kChildren * kTries);
   EXPECT_EQ(VerifyChain(path), "");
+}
+
+// Another connection may hold the day file exclusively for a moment outside the lock file: a
+// process closing its last connection checkpoints and removes the WAL that way. A writer that
+// opens the file meanwhile waits for it (busy_timeout is set before anything reads the file)
+// instead of failing with lock_timeout.
+TEST(DayStoreTest, OpeningTheDayWaitsForAnExclusiveHolderOfTheFile) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T12:00:00Z");
+  {
+    DayStore first(&env, Options(dir.path()));
+    ASSERT_TRUE(AppendOne(first, Ev("a")).ok());
+  }
+  auto holder = std::make_unique<Sqlite>(Path(dir, "2025-03-01"), /*writable=*/true);
+  ASSERT_EQ(holder->Exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE"), SQLITE_OK);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    holder.reset();
+  });
+  DayStore second(&env, Options(dir.path()));
+  Result<AppendOutcome> r = AppendOne(second, Ev("b"));
+  release.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->seq, 2);
 }
 
 TEST(DayStoreTest, IdempotencyKeysRacedByFourProcessesStoreOnce) {
