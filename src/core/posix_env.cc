@@ -107,27 +107,29 @@ Result<int> OpenLockFile(const std::string& path) {
 
 // This thread's lock timer, which sends LockTimeoutSignal() to this thread alone; made on
 // first use and deleted when the thread ends. nullptr (errno set) if it cannot be made.
+// A child of fork() inherits the variable but not the timer, so it makes its own.
 timer_t* ThreadLockTimer() {
   struct Timer {
     timer_t id{};
-    bool made = false;
+    pid_t owner = 0;  // the process the timer belongs to; 0: none made yet
     ~Timer() {
-      if (made) {
+      if (owner == getpid()) {
         timer_delete(id);
       }
     }
   };
   thread_local Timer timer;
-  if (!timer.made) {
+  if (timer.owner != getpid()) {
     sigevent sev;
     std::memset(&sev, 0, sizeof(sev));
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = LockTimeoutSignal();
     sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
     if (timer_create(CLOCK_MONOTONIC, &sev, &timer.id) != 0) {
+      timer.owner = 0;
       return nullptr;
     }
-    timer.made = true;
+    timer.owner = getpid();
   }
   return &timer.id;
 }

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -93,6 +94,27 @@ TEST(PosixEnvLockTest, LockTimerIsReusedAndDisarmedAfterAGrantedLock) {
   errno = 0;
   int rc = poll(nullptr, 0, 300);
   EXPECT_EQ(rc, 0) << "poll was interrupted: " << std::strerror(errno);
+}
+
+// A child of fork() inherits the parent thread's lock timer variable but not the timer: its
+// lock waits must still time out.
+TEST(PosixEnvLockTest, LockTimesOutInAForkedChildOfAThreadThatMadeItsTimer) {
+  TempDir dir;
+  PosixEnv env;
+  const std::string path = dir.path() + "/day.lock";
+  Result<FileLock> held = env.LockExclusive(path, 1000);
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(TryOtherLock(&env, path).reason(), "lock_timeout");  // makes this thread's timer
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(10);  // a wait without a timeout would hang: SIGALRM ends it as a failure
+    Status s = TryOtherLock(&env, path);
+    _exit(s.reason() == "lock_timeout" ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
 }
 
 // `itslog prune` removes a past day's lock file: a lock on the removed file, still open here,
