@@ -21,65 +21,61 @@ Status TryOtherLock(PosixEnv* env, const std::string& path) {
   return other.ok() ? Status::Ok() : other.status();
 }
 
-TEST(PosixEnvLockTest, LockExclusiveExcludesAnotherLockUntilReleased) {
-  TempDir dir;
-  PosixEnv env;
-  const std::string path = dir.path() + "/day.lock";
+// Each test locks files in a directory of its own.
+class PosixEnvLockTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  PosixEnv env_;
+  const std::string path_ = dir_.path() + "/day.lock";
+};
+
+TEST_F(PosixEnvLockTest, LockExclusiveExcludesAnotherLockUntilReleased) {
   {
-    Result<FileLock> held = env.LockExclusive(path, 1000);
+    Result<FileLock> held = env_.LockExclusive(path_, 1000);
     ASSERT_TRUE(held.ok()) << held.status().ToString();
-    Status other = TryOtherLock(&env, path);
+    Status other = TryOtherLock(&env_, path_);
     EXPECT_EQ(other.reason(), "lock_timeout") << other.ToString();
   }
-  EXPECT_TRUE(TryOtherLock(&env, path).ok());
+  EXPECT_TRUE(TryOtherLock(&env_, path_).ok());
 }
 
-TEST(PosixEnvLockTest, KeptLockFileExcludesOthersAndStaysOpenAfterRelease) {
-  TempDir dir;
-  PosixEnv env;
-  const std::string path = dir.path() + "/day.lock";
+TEST_F(PosixEnvLockTest, KeptLockFileExcludesOthersAndStaysOpenAfterRelease) {
   LockFile file;
   for (int round = 0; round < 3; ++round) {
     {
-      Result<FileLock> held = env.LockExclusiveKeepingOpen(&file, path, 1000);
+      Result<FileLock> held = env_.LockExclusiveKeepingOpen(&file, path_, 1000);
       ASSERT_TRUE(held.ok()) << held.status().ToString();
       EXPECT_TRUE(held->held());
-      Status other = TryOtherLock(&env, path);
+      Status other = TryOtherLock(&env_, path_);
       EXPECT_EQ(other.reason(), "lock_timeout") << "round " << round << ": " << other.ToString();
     }
     // Released, not closed: the next lock reuses the same descriptor.
     ASSERT_TRUE(file.is_open());
-    EXPECT_EQ(file.path(), path);
-    EXPECT_TRUE(TryOtherLock(&env, path).ok()) << "round " << round;
+    EXPECT_EQ(file.path(), path_);
+    EXPECT_TRUE(TryOtherLock(&env_, path_).ok()) << "round " << round;
   }
 }
 
-TEST(PosixEnvLockTest, KeptLockFileWaitsForAnotherHolderAndTimesOut) {
-  TempDir dir;
-  PosixEnv env;
-  const std::string path = dir.path() + "/day.lock";
-  Result<FileLock> other = env.LockExclusive(path, 1000);
+TEST_F(PosixEnvLockTest, KeptLockFileWaitsForAnotherHolderAndTimesOut) {
+  Result<FileLock> other = env_.LockExclusive(path_, 1000);
   ASSERT_TRUE(other.ok());
   LockFile file;
-  Result<FileLock> mine = env.LockExclusiveKeepingOpen(&file, path, 50);
+  Result<FileLock> mine = env_.LockExclusiveKeepingOpen(&file, path_, 50);
   ASSERT_FALSE(mine.ok());
   EXPECT_EQ(mine.status().reason(), "lock_timeout");
   *other = FileLock();  // the other writer is done
-  mine = env.LockExclusiveKeepingOpen(&file, path, 1000);
+  mine = env_.LockExclusiveKeepingOpen(&file, path_, 1000);
   EXPECT_TRUE(mine.ok()) << mine.status().ToString();
 }
 
 // The lock timer is made once per thread and reused: it must time out again and again, and a
 // lock that was granted in time must leave no timer running that would interrupt a later
 // system call of the same thread.
-TEST(PosixEnvLockTest, LockTimerIsReusedAndDisarmedAfterAGrantedLock) {
-  TempDir dir;
-  PosixEnv env;
-  const std::string path = dir.path() + "/day.lock";
-  Result<FileLock> other = env.LockExclusive(path, 1000);
+TEST_F(PosixEnvLockTest, LockTimerIsReusedAndDisarmedAfterAGrantedLock) {
+  Result<FileLock> other = env_.LockExclusive(path_, 1000);
   ASSERT_TRUE(other.ok());
   for (int i = 0; i < 3; ++i) {
-    Result<FileLock> mine = env.LockExclusive(path, 20);
+    Result<FileLock> mine = env_.LockExclusive(path_, 20);
     ASSERT_FALSE(mine.ok());
     EXPECT_EQ(mine.status().reason(), "lock_timeout") << "attempt " << i;
   }
@@ -87,7 +83,7 @@ TEST(PosixEnvLockTest, LockTimerIsReusedAndDisarmedAfterAGrantedLock) {
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
     *other = FileLock();
   });
-  Result<FileLock> mine = env.LockExclusive(path, 150);  // waits about 30 ms of its 150
+  Result<FileLock> mine = env_.LockExclusive(path_, 150);  // waits about 30 ms of its 150
   releaser.join();
   ASSERT_TRUE(mine.ok()) << mine.status().ToString();
   // Past the 150 ms deadline: an armed timer would interrupt this wait with EINTR.
@@ -98,18 +94,15 @@ TEST(PosixEnvLockTest, LockTimerIsReusedAndDisarmedAfterAGrantedLock) {
 
 // A child of fork() inherits the parent thread's lock timer variable but not the timer: its
 // lock waits must still time out.
-TEST(PosixEnvLockTest, LockTimesOutInAForkedChildOfAThreadThatMadeItsTimer) {
-  TempDir dir;
-  PosixEnv env;
-  const std::string path = dir.path() + "/day.lock";
-  Result<FileLock> held = env.LockExclusive(path, 1000);
+TEST_F(PosixEnvLockTest, LockTimesOutInAForkedChildOfAThreadThatMadeItsTimer) {
+  Result<FileLock> held = env_.LockExclusive(path_, 1000);
   ASSERT_TRUE(held.ok());
-  ASSERT_EQ(TryOtherLock(&env, path).reason(), "lock_timeout");  // makes this thread's timer
+  ASSERT_EQ(TryOtherLock(&env_, path_).reason(), "lock_timeout");  // makes this thread's timer
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     alarm(10);  // a wait without a timeout would hang: SIGALRM ends it as a failure
-    Status s = TryOtherLock(&env, path);
+    Status s = TryOtherLock(&env_, path_);
     _exit(s.reason() == "lock_timeout" ? 0 : 1);
   }
   int status = 0;
@@ -119,45 +112,38 @@ TEST(PosixEnvLockTest, LockTimesOutInAForkedChildOfAThreadThatMadeItsTimer) {
 
 // `itslog prune` removes a past day's lock file: a lock on the removed file, still open here,
 // would exclude no one, so the kept file must be opened again.
-TEST(PosixEnvLockTest, KeptLockFileReopensALockFileThatWasRemoved) {
-  TempDir dir;
-  PosixEnv env;
-  const std::string path = dir.path() + "/day.lock";
+TEST_F(PosixEnvLockTest, KeptLockFileReopensALockFileThatWasRemoved) {
   LockFile file;
-  ASSERT_TRUE(env.LockExclusiveKeepingOpen(&file, path, 1000).ok());
-  ASSERT_EQ(unlink(path.c_str()), 0);
+  ASSERT_TRUE(env_.LockExclusiveKeepingOpen(&file, path_, 1000).ok());
+  ASSERT_EQ(unlink(path_.c_str()), 0);
 
-  Result<FileLock> held = env.LockExclusiveKeepingOpen(&file, path, 1000);
+  Result<FileLock> held = env_.LockExclusiveKeepingOpen(&file, path_, 1000);
   ASSERT_TRUE(held.ok()) << held.status().ToString();
-  EXPECT_EQ(access(path.c_str(), F_OK), 0) << "the lock file was not created again";
+  EXPECT_EQ(access(path_.c_str(), F_OK), 0) << "the lock file was not created again";
   // A writer opening the path now finds the file we hold.
-  Status other = TryOtherLock(&env, path);
+  Status other = TryOtherLock(&env_, path_);
   EXPECT_EQ(other.reason(), "lock_timeout") << other.ToString();
 }
 
-TEST(PosixEnvLockTest, KeptLockFileFollowsANewPath) {
-  TempDir dir;
-  PosixEnv env;
-  const std::string day1 = dir.path() + "/day1.lock";
-  const std::string day2 = dir.path() + "/day2.lock";
+TEST_F(PosixEnvLockTest, KeptLockFileFollowsANewPath) {
+  const std::string day1 = dir_.path() + "/day1.lock";
+  const std::string day2 = dir_.path() + "/day2.lock";
   LockFile file;
-  ASSERT_TRUE(env.LockExclusiveKeepingOpen(&file, day1, 1000).ok());
-  Result<FileLock> held = env.LockExclusiveKeepingOpen(&file, day2, 1000);
+  ASSERT_TRUE(env_.LockExclusiveKeepingOpen(&file, day1, 1000).ok());
+  Result<FileLock> held = env_.LockExclusiveKeepingOpen(&file, day2, 1000);
   ASSERT_TRUE(held.ok());
   EXPECT_EQ(file.path(), day2);
-  EXPECT_EQ(TryOtherLock(&env, day2).reason(), "lock_timeout");
-  EXPECT_TRUE(TryOtherLock(&env, day1).ok()) << "the first day's lock is still held";
+  EXPECT_EQ(TryOtherLock(&env_, day2).reason(), "lock_timeout");
+  EXPECT_TRUE(TryOtherLock(&env_, day1).ok()) << "the first day's lock is still held";
 }
 
-TEST(PosixEnvLockTest, KeptLockFileInAMissingDirectoryIsAClearError) {
-  TempDir dir;
-  PosixEnv env;
+TEST_F(PosixEnvLockTest, KeptLockFileInAMissingDirectoryIsAClearError) {
   LockFile file;
-  const std::string path = dir.path() + "/no-such-dir/day.lock";
-  Result<FileLock> held = env.LockExclusiveKeepingOpen(&file, path, 1000);
+  const std::string missing = dir_.path() + "/no-such-dir/day.lock";
+  Result<FileLock> held = env_.LockExclusiveKeepingOpen(&file, missing, 1000);
   ASSERT_FALSE(held.ok());
   EXPECT_EQ(held.status().reason(), "storage_unavailable");
-  EXPECT_NE(held.status().message().find("cannot open lock file " + path), std::string::npos)
+  EXPECT_NE(held.status().message().find("cannot open lock file " + missing), std::string::npos)
       << held.status().message();
   EXPECT_FALSE(file.is_open());
 }
