@@ -202,6 +202,8 @@ int RunFcgiCommand(const Args& args, Env* env) {
   store_options.max_event_names_per_app_per_day = config->limits.max_event_names_per_app_per_day;
   store_options.lock_timeout_ms = static_cast<int>(config->lock_timeout_ms);
   store_options.host = HostName();
+  // The checkpoint that every request thread waits for then finds the log synced already.
+  store_options.sync_log_in_background = true;
   DayStore store(env, store_options);
   // Request threads share one transaction per group of concurrent requests.
   GroupCommitter committer(&store);

@@ -83,6 +83,9 @@ class Env {
   // Bytes free for an unprivileged writer on the filesystem holding path; nullopt if unknown.
   virtual std::optional<int64_t> FreeBytes(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
+  // Flushes an existing file's data to disk (fdatasync). Fails kUnavailable when the file
+  // cannot be opened or synced; never creates it.
+  virtual Status SyncFile(const std::string& path) = 0;
 };
 
 // The real thing: the system clock, flock(2), rename(2), getenv(3), statvfs(3).
@@ -99,6 +102,7 @@ class PosixEnv : public Env {
   std::optional<std::string> GetVar(const std::string& name) override;
   std::optional<int64_t> FreeBytes(const std::string& path) override;
   bool FileExists(const std::string& path) override;
+  Status SyncFile(const std::string& path) override;
 };
 
 }  // namespace itslog

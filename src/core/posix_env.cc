@@ -237,4 +237,20 @@ bool PosixEnv::FileExists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
+Status PosixEnv::SyncFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return UnavailableError("storage_unavailable",
+                            "cannot open " + path + ": " + std::strerror(errno));
+  }
+  int rc = fdatasync(fd);
+  int err = errno;
+  close(fd);
+  if (rc != 0) {
+    return UnavailableError("storage_unavailable",
+                            "cannot sync " + path + ": " + std::strerror(err));
+  }
+  return Status::Ok();
+}
+
 }  // namespace itslog

@@ -46,6 +46,7 @@ class ReplayEnv : public Env {
     return base_->FreeBytes(path);
   }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Status SyncFile(const std::string& path) override { return base_->SyncFile(path); }
 
  private:
   Env* base_;

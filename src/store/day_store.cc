@@ -80,7 +80,33 @@ struct Connection {
   Stmt insert_log;
   // (app, name) -> events.id, only for rows known to be committed.
   std::unordered_map<std::string, int64_t> event_ids;
+  // When to sync and to checkpoint the log (OnWalCommit).
+  std::string log_path;
+  LogSyncer* syncer = nullptr;  // null: only the checkpoint syncs the log
+  int log_sync_frames = 0;
+  int checkpoint_frames = 0;
+  int synced_up_to = 0;  // frames of the log the latest sync request covered
 };
+
+// SQLite calls this after every commit, with the size of the log in frames. It takes the
+// place of SQLite's autocheckpoint (sqlite3_wal_hook replaces it) and does the same, and
+// first asks for the log to be synced ahead of that checkpoint.
+int OnWalCommit(void* ctx, sqlite3* db, const char* name, int frames) noexcept {
+  auto* c = static_cast<Connection*>(ctx);
+  if (frames < c->synced_up_to) {
+    c->synced_up_to = 0;  // the log was started over
+  }
+  if (c->syncer != nullptr && frames - c->synced_up_to >= c->log_sync_frames) {
+    c->synced_up_to = frames;
+    c->syncer->Request(c->log_path);
+  }
+  if (frames >= c->checkpoint_frames) {
+    // Holding the day's lock, so no one appends and the copy reaches the end of the log:
+    // the next writer then starts the log over.
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;
+}
 
 }  // namespace
 
@@ -95,8 +121,14 @@ struct DayStore::Impl {
   // Event ids inserted or first seen in the open transaction; joined to conn->event_ids only
   // after the commit, so a rolled-back insert never leaves a stale id.
   std::unordered_map<std::string, int64_t> pending_ids;
+  // Declared last, so destroyed first: no sync is running when conn closes (and removes the
+  // log, if it is the file's last connection).
+  std::unique_ptr<LogSyncer> syncer;
 
   Impl(Env* e, StoreOptions o) : env(e), options(std::move(o)) {
+    if (options.sync_log_in_background) {
+      syncer = std::make_unique<LogSyncer>(env);
+    }
     if (options.host.empty()) {
       char name[256] = {};
       if (gethostname(name, sizeof(name) - 1) == 0) {
@@ -267,6 +299,11 @@ Result<std::unique_ptr<Connection>> DayStore::Impl::OpenDay(const std::string& d
                                                        " in WAL mode (does the filesystem support "
                                                        "shared memory and locks?)");
   }
+  c->log_path = c->path + "-wal";
+  c->syncer = syncer.get();
+  c->log_sync_frames = std::max(1, options.log_sync_frames);
+  c->checkpoint_frames = std::max(1, options.checkpoint_frames);
+  sqlite3_wal_hook(raw, OnWalCommit, c.get());
   if (!*has_schema) {
     Result<Digest> seed = PreviousDayHash(day);
     if (!seed.ok()) {
@@ -590,6 +627,16 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Append(std::span<const Even
   }
   return impl_->AppendInTransaction(events, now);
   // lock released here, after the commit
+}
+
+LogSyncer::Stats DayStore::log_sync_stats() {
+  return impl_->syncer == nullptr ? LogSyncer::Stats() : impl_->syncer->stats();
+}
+
+void DayStore::WaitForLogSync() {
+  if (impl_->syncer != nullptr) {
+    impl_->syncer->WaitIdle();
+  }
 }
 
 DayStore::Health DayStore::CheckHealth() {

@@ -18,6 +18,7 @@
 #include "core/result.h"
 #include "core/time_util.h"
 #include "event/event.h"
+#include "store/log_syncer.h"
 
 namespace itslog {
 
@@ -28,6 +29,13 @@ struct StoreOptions {
   int64_t max_event_names_per_app_per_day = 10000;
   int lock_timeout_ms = 5000;
   std::string host;  // written to meta.host of new files
+  // The committing writer copies the write-ahead log back into the day file once the log
+  // holds this many frames (pages), as SQLite's autocheckpoint does by default.
+  int checkpoint_frames = 1000;
+  // Every log_sync_frames frames, a thread of the store's own syncs the log to disk, so that
+  // the checkpoint, which the other writers wait for, finds little left to sync.
+  bool sync_log_in_background = false;
+  int log_sync_frames = 250;
 };
 
 struct AppendOutcome {
@@ -67,6 +75,11 @@ class DayStore {
     std::optional<int64_t> free_bytes;
   };
   Health CheckHealth();
+
+  // With sync_log_in_background: the sync thread's counters, and a wait until it has nothing
+  // left to do (for tests). Thread-safe. Without it: zeros, and returns at once.
+  LogSyncer::Stats log_sync_stats();
+  void WaitForLogSync();
 
  private:
   struct Impl;

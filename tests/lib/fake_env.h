@@ -4,7 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/env.h"
 #include "core/time_util.h"
@@ -23,6 +25,19 @@ class FakeEnv : public PosixEnv {
     return it == vars_.end() ? std::nullopt : std::optional<std::string>(it->second);
   }
 
+  // Records the path (from any thread), then syncs for real.
+  Status SyncFile(const std::string& path) override {
+    {
+      std::lock_guard<std::mutex> lock(synced_mu_);
+      synced_.push_back(path);
+    }
+    return PosixEnv::SyncFile(path);
+  }
+  std::vector<std::string> synced() {
+    std::lock_guard<std::mutex> lock(synced_mu_);
+    return synced_;
+  }
+
   void Advance(std::chrono::microseconds d) { now_ += d.count(); }
   void SetNow(const std::string& iso) { now_ = *ParseIso8601Micros(iso); }
   void SetVar(const std::string& name, const std::string& value) { vars_[name] = value; }
@@ -30,6 +45,8 @@ class FakeEnv : public PosixEnv {
  private:
   std::atomic<int64_t> now_;
   std::map<std::string, std::string> vars_;
+  std::mutex synced_mu_;
+  std::vector<std::string> synced_;
 };
 
 }  // namespace itslog

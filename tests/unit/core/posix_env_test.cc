@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -146,6 +147,24 @@ TEST_F(PosixEnvLockTest, KeptLockFileInAMissingDirectoryIsAClearError) {
   EXPECT_NE(held.status().message().find("cannot open lock file " + missing), std::string::npos)
       << held.status().message();
   EXPECT_FALSE(file.is_open());
+}
+
+TEST(PosixEnvTest, SyncFileSyncsAnExistingFileAndNeverCreatesOne) {
+  TempDir dir;
+  PosixEnv env;
+  const std::string path = dir.path() + "/day.itslog-wal";
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("frames", f);
+  std::fclose(f);
+  EXPECT_TRUE(env.SyncFile(path).ok());
+
+  const std::string missing = dir.path() + "/missing-wal";
+  Status s = env.SyncFile(missing);
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+  EXPECT_EQ(s.reason(), "storage_unavailable");
+  EXPECT_NE(s.message().find("cannot open " + missing), std::string::npos) << s.message();
+  EXPECT_FALSE(env.FileExists(missing));
 }
 
 }  // namespace

@@ -811,6 +811,73 @@ TEST(DayStoreTest, DataDirThatCannotExistIsStorageUnavailable) {
   EXPECT_EQ(r.status().reason(), "storage_unavailable");
 }
 
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+}
+
+// Appends n events, one commit each; returns false (and reports) on the first failure.
+bool AppendEach(DayStore& store, int n) {
+  for (int i = 0; i < n; ++i) {
+    Result<AppendOutcome> r = AppendOne(store, Ev("e" + std::to_string(i % 7)));
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status().ToString();
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(DayStoreTest, CommitsCopyTheLogBackIntoTheFileEveryCheckpointFrames) {
+  // A log frame is a page (4,096 bytes) plus a 24-byte header; each commit adds a few frames.
+  constexpr int64_t kFrameBytes = 4096 + 24;
+  for (int checkpoint_frames : {20, 1000000}) {
+    TempDir dir;
+    FakeEnv env("2025-03-01T12:00:00Z");
+    StoreOptions o = Options(dir.path());
+    o.checkpoint_frames = checkpoint_frames;
+    DayStore store(&env, o);
+    ASSERT_TRUE(AppendEach(store, 300));
+    int64_t log_bytes = FileSize(Path(dir, "2025-03-01") + "-wal");
+    if (checkpoint_frames == 20) {
+      // The log starts over after each checkpoint: it never holds much more than 20 frames.
+      EXPECT_LE(log_bytes, 40 * kFrameBytes + 32);
+    } else {
+      EXPECT_GE(log_bytes, 300 * kFrameBytes);  // nothing copied back: a frame or more per commit
+    }
+    EXPECT_EQ(ReadRows(Path(dir, "2025-03-01")).size(), 300u);
+    EXPECT_EQ(VerifyChain(Path(dir, "2025-03-01")), "");
+  }
+}
+
+TEST(DayStoreTest, BackgroundLogSyncSyncsTheDaysLogOnlyWhenAskedTo) {
+  for (bool background : {true, false}) {
+    TempDir dir;
+    FakeEnv env("2025-03-01T12:00:00Z");
+    StoreOptions o = Options(dir.path());
+    o.sync_log_in_background = background;
+    o.log_sync_frames = 10;
+    DayStore store(&env, o);
+    ASSERT_TRUE(AppendEach(store, 100));
+    store.WaitForLogSync();
+    std::vector<std::string> synced = env.synced();
+    LogSyncer::Stats stats = store.log_sync_stats();
+    if (!background) {
+      EXPECT_TRUE(synced.empty());
+      EXPECT_EQ(stats.syncs, 0);
+      continue;
+    }
+    // 100 commits make at least 100 frames: one sync per 10 of them, some merged.
+    EXPECT_GE(synced.size(), 2u);
+    EXPECT_LE(synced.size(), 100u);
+    for (const std::string& path : synced) {
+      EXPECT_EQ(path, Path(dir, "2025-03-01") + "-wal");
+    }
+    EXPECT_EQ(stats.syncs, static_cast<int64_t>(synced.size()));
+    EXPECT_EQ(stats.failures, 0);
+  }
+}
+
 TEST(DayStoreTest, DayFileThatCannotBeOpenedIsStorageUnavailable) {
   TempDir dir;
   ASSERT_TRUE(std::filesystem::create_directory(Path(dir, "2025-03-01")));
