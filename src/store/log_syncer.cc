@@ -2,15 +2,15 @@
 
 namespace itslog {
 
+LogSyncer::LogSyncer(Env* env) : env_(env), thread_([this] { Loop(); }) {}
+
 LogSyncer::~LogSyncer() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
-  }
+  thread_.join();
 }
 
 void LogSyncer::Request(const std::string& log_path) {
@@ -18,9 +18,6 @@ void LogSyncer::Request(const std::string& log_path) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) {
       return;
-    }
-    if (!thread_.joinable()) {
-      thread_ = std::thread([this] { Loop(); });
     }
     pending_ = true;
     path_ = log_path;

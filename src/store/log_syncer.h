@@ -21,8 +21,9 @@ class LogSyncer {
     int64_t failures = 0;  // it could not be (missing: the day was closed and its log removed)
   };
 
-  // env must outlive this object. Starts no thread until the first Request.
-  explicit LogSyncer(Env* env) : env_(env) {}
+  // env must outlive this object. Starts the thread, so that a request (made inside a commit)
+  // never has to.
+  explicit LogSyncer(Env* env);
   // Finishes a sync in progress, then stops the thread.
   ~LogSyncer();
   LogSyncer(const LogSyncer&) = delete;
@@ -42,12 +43,12 @@ class LogSyncer {
   Env* env_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::thread thread_;
   bool pending_ = false;
   bool running_ = false;
   bool stop_ = false;
   std::string path_;
   Stats stats_;
+  std::thread thread_;  // last: starts once everything it reads is initialised
 };
 
 }  // namespace itslog
