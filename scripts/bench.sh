@@ -22,6 +22,7 @@ CXXFLAGS="-std=c++20 -O2 -Wall -Wextra -Werror"
 # shellcheck disable=SC2046
 g++ $CXXFLAGS -o "$bin/fcgi_noop" tests/bench/fcgi_noop.cc $(pkg-config --cflags --libs fcgi) \
   -lpthread
+g++ $CXXFLAGS -o "$bin/fcgi_epoll_noop" tests/bench/fcgi_epoll_noop.cc
 # shellcheck disable=SC2046
 g++ $CXXFLAGS -o "$bin/raw_sqlite" tests/bench/raw_sqlite.cc \
   $(pkg-config --cflags --libs sqlite3)

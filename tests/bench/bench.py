@@ -2,7 +2,8 @@
 """`make bench`: its-log's ingest speed against the ceilings of its own design, in one run.
 
 Starts a private nginx on a free loopback port with, side by side, the no-op libfcgi responder
-(the FastCGI ceiling), two sets of itslog workers (durability normal and full) and, later, a
+(the FastCGI ceiling), an event-driven no-op responder that nginx keeps connections to
+(tests/bench/fcgi_epoll_noop.cc: what FastCGI with keep-alive could reach), two sets of itslog workers (durability normal and full) and, later, a
 set that serves the read side; drives them with wrk (tests/bench/wrk.lua); checks that every
 acknowledged event is in the day file; prints a table and writes BUILD/bench/results.json.
 docs/PERFORMANCE.md explains every figure.
@@ -258,14 +259,16 @@ auth:
         d = os.path.join(self.dir, "nginx")
         os.makedirs(d, exist_ok=True)
         user = "user root root;\n" if os.geteuid() == 0 else ""
-        keep = "fastcgi_keep_conn on;" if KEEP_CONN else "fastcgi_keep_conn off;"
         upstreams = []
         locations = []
         for name, mount in (("noop", "/noop"), ("noop_early", "/noop-early"),
-                            ("normal", "/its-log"),
+                            ("noop_epoll", "/noop-epoll"), ("normal", "/its-log"),
                             ("full", "/full/its-log"), ("read", "/read/its-log")):
             sock = os.path.join(self.dir, name + ".sock")
-            ka = f"keepalive {4 * WORKERS};" if KEEP_CONN else ""
+            # The event-driven no-op is measured with keep-alive always: that is its point.
+            keep_this = KEEP_CONN or name == "noop_epoll"
+            keep = "fastcgi_keep_conn on;" if keep_this else "fastcgi_keep_conn off;"
+            ka = f"keepalive {4 * WORKERS};" if keep_this else ""
             upstreams.append(f"  upstream up_{name} {{ server unix:{sock}; {ka} }}")
             locations.append(f"""    location {mount}/ {{
       fastcgi_split_path_info ^({re.escape(mount)})(/.*)$;
@@ -564,6 +567,9 @@ class Bench:
             self.case(f"fcgi_noop_early_close_c{c}", c,
                       {"BENCH_METHOD": "PUT", "BENCH_PATH": "/noop-early/v1/event/app/click",
                        "BENCH_BODY": ceiling_body})
+            self.case(f"fcgi_epoll_keepalive_c{c}", c,
+                      {"BENCH_METHOD": "PUT", "BENCH_PATH": "/noop-epoll/v1/event/app/click",
+                       "BENCH_BODY": ceiling_body})
             for method in ("PUT", "POST"):
                 app = f"{method.lower()}{c}-r{r}"
                 self.case(f"{method.lower()}_event_c{c}", c,
@@ -857,6 +863,7 @@ def main():
             sys.exit(f"bench: {tool} not found (scripts/install-deps.sh installs it)")
     run = Run(args.build)
     for exe in (run.itslog, os.path.join(run.bin_dir, "fcgi_noop"),
+                os.path.join(run.bin_dir, "fcgi_epoll_noop"),
                 os.path.join(run.bin_dir, "raw_sqlite")):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench: {exe} missing: run `make bench` (scripts/bench.sh builds it)")
@@ -878,6 +885,7 @@ def main():
         run.spawn("noop", [os.path.join(run.bin_dir, "fcgi_noop"), str(NOOP_THREADS)])
         run.spawn("noop_early", [os.path.join(run.bin_dir, "fcgi_noop"), str(NOOP_THREADS),
                                  "early-close"])
+        run.spawn("noop_epoll", [os.path.join(run.bin_dir, "fcgi_epoll_noop")])
         run.start_worker_set("normal", "normal")
         run.start_worker_set("full", "full")
         run.start_nginx()
@@ -959,6 +967,7 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
     m["nginx_204_rps"] = med("nginx_204_c64")
     m["fcgi_noop_rps"] = med("fcgi_noop_c64")
     m["fcgi_noop_early_close_rps"] = med("fcgi_noop_early_close_c64")
+    m["fcgi_epoll_keepalive_rps"] = med("fcgi_epoll_keepalive_c64")
     m["single_ingest_rps"] = med("put_event_c64")
     m["single_ingest_p50_ms"] = med("put_event_c64", "p50_ms")
     m["single_ingest_p99_ms"] = med("put_event_c64", "p99_ms")
@@ -979,15 +988,18 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
     m["single_ingest_vs_fcgi_noop"] = ratio(m["single_ingest_rps"], m["fcgi_noop_rps"])
     m["single_ingest_vs_nginx_204"] = ratio(m["single_ingest_rps"], m["nginx_204_rps"])
     m["fcgi_noop_vs_nginx_204"] = ratio(m["fcgi_noop_rps"], m["nginx_204_rps"])
+    m["fcgi_epoll_keepalive_vs_nginx_204"] = ratio(m["fcgi_epoll_keepalive_rps"],
+                                                   m["nginx_204_rps"])
     m["single_ingest_vs_fcgi_noop_early_close"] = ratio(m["single_ingest_rps"],
                                                         m["fcgi_noop_early_close_rps"])
     m["batch_vs_raw_sqlite"] = ratio(m["batch_events_per_s"], m["raw_sqlite_batch_rows_per_s"])
     out.update(m)
 
     cases = {}
-    order = ["nginx_204_c16", "fcgi_noop_c16", "fcgi_noop_early_close_c16", "put_event_c16",
-             "post_event_c16", "nginx_204_c64", "fcgi_noop_c64", "fcgi_noop_early_close_c64",
-             "put_event_c64", "post_event_c64",
+    order = ["nginx_204_c16", "fcgi_noop_c16", "fcgi_noop_early_close_c16",
+             "fcgi_epoll_keepalive_c16", "put_event_c16", "post_event_c16",
+             "nginx_204_c64", "fcgi_noop_c64", "fcgi_noop_early_close_c64",
+             "fcgi_epoll_keepalive_c64", "put_event_c64", "post_event_c64",
              "full_put_event_c64", "full_post_event_c64", "unique_c64", batch_case]
     for name in order + [n for n in res if n not in order]:
         if name not in res:
@@ -1007,7 +1019,7 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
         for ceil in ("nginx_204", "fcgi_noop"):
             base = med(f"{ceil}_c{conn}")
             if base and not name.startswith(("nginx_204", "warmup", "million")):
-                if not (name.startswith("fcgi_noop") and ceil == "fcgi_noop"):
+                if not (name.startswith("fcgi_") and ceil == "fcgi_noop"):
                     c[f"vs_{ceil}"] = ratio(c["rps"], base)
         cases[name] = c
     out["cases"] = cases
