@@ -3,9 +3,10 @@
 
 Starts a private nginx on a free loopback port with, side by side, the no-op libfcgi responder
 (the FastCGI ceiling), an event-driven no-op responder that nginx keeps connections to
-(tests/bench/fcgi_epoll_noop.cc: what FastCGI with keep-alive could reach), two sets of itslog workers (durability normal and full) and, later, a
-set that serves the read side; drives them with wrk (tests/bench/wrk.lua); checks that every
-acknowledged event is in the day file; prints a table and writes BUILD/bench/results.json.
+(tests/bench/fcgi_epoll_noop.cc: what FastCGI with keep-alive could reach), two sets of itslog
+workers (durability normal and full) and, later, a set that serves the read side; drives them
+with wrk (tests/bench/wrk.lua); checks that every acknowledged event is in the day file; prints
+a table and writes BUILD/bench/results.json.
 docs/PERFORMANCE.md explains every figure.
 
 Environment (defaults in brackets):
