@@ -1,7 +1,8 @@
 // LogSyncer: flushes a day file's write-ahead log to disk on a thread of its own, ahead of the
 // checkpoint. A checkpoint must sync the log before it copies it into the file, and with
 // durability "normal" nothing else does; that sync was most of the time every writer waited
-// while one of them checkpointed (docs/PERFORMANCE.md, "The p99 is the checkpoint").
+// while one of them checkpointed (docs/PERFORMANCE.md, "The checkpoint, and the log sync
+// ahead of it").
 #pragma once
 
 #include <condition_variable>

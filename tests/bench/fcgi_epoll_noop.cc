@@ -1,4 +1,4 @@
-// A second FastCGI ceiling for `make bench`: a no-op responder without libfcgi, one epoll loop
+// Another FastCGI ceiling for `make bench`: a no-op responder without libfcgi, one epoll loop
 // per process, that keeps the web server's connections open (FCGI_KEEP_CONN) and serves any
 // number of them at once. It answers "204 No Content" to every request once it has read the
 // whole body, like fcgi_noop. It measures what FastCGI with keep-alive could reach here, which
@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <unordered_map>
 
@@ -143,12 +142,10 @@ int main() {
           c->in.append(buf, static_cast<size_t>(r));
           continue;
         }
-        if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-          alive = false;
-        }
         if (r < 0 && errno == EINTR) {
           continue;
         }
+        alive = r < 0 && errno == EAGAIN;  // else the server closed, or the socket failed
         break;
       }
       if (!Parse(c)) {

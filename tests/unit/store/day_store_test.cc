@@ -811,11 +811,6 @@ TEST(DayStoreTest, DataDirThatCannotExistIsStorageUnavailable) {
   EXPECT_EQ(r.status().reason(), "storage_unavailable");
 }
 
-int64_t FileSize(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
-}
-
 // Appends n events, one commit each; returns false (and reports) on the first failure.
 bool AppendEach(DayStore& store, int n) {
   for (int i = 0; i < n; ++i) {
@@ -838,7 +833,8 @@ TEST(DayStoreTest, CommitsCopyTheLogBackIntoTheFileEveryCheckpointFrames) {
     o.checkpoint_frames = checkpoint_frames;
     DayStore store(&env, o);
     ASSERT_TRUE(AppendEach(store, 300));
-    int64_t log_bytes = FileSize(Path(dir, "2025-03-01") + "-wal");
+    auto log_bytes =
+        static_cast<int64_t>(std::filesystem::file_size(Path(dir, "2025-03-01") + "-wal"));
     if (checkpoint_frames == 20) {
       // The log starts over after each checkpoint: it never holds much more than 20 frames.
       EXPECT_LE(log_bytes, 40 * kFrameBytes + 32);
