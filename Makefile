@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 10
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 PKGS     := fcgi simdjson yaml-cpp sqlite3 libcurl libcrypto
-# libcurl is not linked: src/ship/curl_library.cc loads it when S3 is first used.
+# libcurl is not linked: src/net/curl_library.cc loads it when S3 is first used.
 LINK_PKGS := fcgi simdjson yaml-cpp sqlite3 libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow
 CXXSTD   := -std=c++20

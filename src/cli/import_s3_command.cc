@@ -7,10 +7,10 @@
 
 #include "cli/cli.h"
 #include "core/time_util.h"
+#include "s3/s3_client.h"
+#include "s3/s3_url.h"
 #include "s3store/day_import.h"
 #include "s3store/object_keys.h"
-#include "ship/s3_client.h"
-#include "ship/s3_url.h"
 
 namespace itslog {
 

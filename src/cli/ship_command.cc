@@ -6,7 +6,7 @@
 #include "cli/cli.h"
 #include "core/time_util.h"
 #include "http/metrics.h"
-#include "ship/s3_url.h"
+#include "s3/s3_url.h"
 #include "ship/shipper.h"
 
 namespace itslog {

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "event/event_object.h"
+#include "s3/s3_client.h"
 #include "s3store/object_keys.h"
-#include "ship/s3_client.h"
 #include "store/day_store.h"
 
 namespace itslog {

@@ -8,8 +8,8 @@
 
 #include "core/crypto.h"
 #include "event/event_object.h"
-#include "ship/s3_client.h"
-#include "ship/s3_url.h"
+#include "s3/s3_client.h"
+#include "s3/s3_url.h"
 
 namespace itslog {
 

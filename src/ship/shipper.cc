@@ -12,7 +12,7 @@
 #include <set>
 
 #include "core/md5.h"
-#include "ship/file_upload.h"
+#include "s3/file_upload.h"
 #include "store/day_store.h"
 #include "store/seal.h"
 

@@ -23,7 +23,7 @@
 #include "core/env.h"
 #include "core/result.h"
 #include "core/time_util.h"
-#include "ship/s3_client.h"
+#include "s3/s3_client.h"
 
 namespace itslog {
 

@@ -13,7 +13,7 @@
 #include "core/crypto.h"
 #include "core/md5.h"
 #include "core/result.h"
-#include "ship/s3_client.h"
+#include "s3/s3_client.h"
 
 namespace itslog {
 

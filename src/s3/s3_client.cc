@@ -1,4 +1,4 @@
-#include "ship/s3_client.h"
+#include "s3/s3_client.h"
 
 #include <curl/curl.h>
 #include <unistd.h>
@@ -14,8 +14,8 @@
 
 #include "core/base64.h"
 #include "core/crypto.h"
-#include "ship/curl_library.h"
-#include "ship/s3_url.h"
+#include "net/curl_library.h"
+#include "s3/s3_url.h"
 
 namespace itslog {
 

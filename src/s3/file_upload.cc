@@ -1,4 +1,4 @@
-#include "ship/file_upload.h"
+#include "s3/file_upload.h"
 
 #include <unistd.h>
 

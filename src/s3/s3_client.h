@@ -4,7 +4,7 @@
 // addressing, connect and transfer timeouts, retries with exponential backoff and jitter for
 // network failures, 5xx, 429 and S3's transient codes.
 //
-// Failures (reasons from ship/s3_xml.h): kUnavailable kS3Unavailable (network, timeout, 5xx
+// Failures (reasons from s3/s3_xml.h): kUnavailable kS3Unavailable (network, timeout, 5xx
 // after the retries), kUnavailable kS3AuthFailed (401/403: credentials, region, policy; not
 // retried), kNotFound kS3NoSuchBucket / kS3NotFound, kUnprocessable kS3ObjectExists (412 on a
 // create-only PUT), kInternal kS3RequestFailed (any other refusal). Messages name the operation
@@ -24,7 +24,7 @@
 #include "config/config.h"
 #include "core/md5.h"
 #include "core/result.h"
-#include "ship/s3_xml.h"
+#include "s3/s3_xml.h"
 
 namespace itslog {
 

@@ -1,4 +1,4 @@
-// CurlLibrary: libcurl, loaded with dlopen(3) the first time S3 is used.
+// CurlLibrary: libcurl, loaded with dlopen(3) the first time S3 or a webhook is used.
 //
 // Only `itslog ship`, `import-s3` and `storage: s3` talk to S3. Linking libcurl into every
 // process would map its whole dependency tree (a TLS stack, Kerberos, LDAP, ...) into each

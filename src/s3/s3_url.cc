@@ -1,4 +1,4 @@
-#include "ship/s3_url.h"
+#include "s3/s3_url.h"
 
 #include <algorithm>
 #include <cctype>
