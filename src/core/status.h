@@ -16,7 +16,9 @@ enum class Code {
   kNotFound,          // 404
   kMethodNotAllowed,  // 405
   kTooLarge,          // 413: body or batch too large
+  kConflict,          // 409: the request conflicts with what exists (e.g. a key from the config)
   kUnprocessable,     // 422: per-app cap on distinct event names reached
+  kRateLimited,       // 429: the key's rate limit is used up; retry after a second
   kUnavailable,       // 503: storage unavailable (disk full, lock timeout); retry later
   kCorrupt,           // a file failed a check (broken chain, bad schema)
   kInternal,          // our bug or an unexpected library failure

@@ -20,8 +20,12 @@ int HttpStatusFor(Code code) {
       return 405;
     case Code::kTooLarge:
       return 413;
+    case Code::kConflict:
+      return 409;
     case Code::kUnprocessable:
       return 422;
+    case Code::kRateLimited:
+      return 429;
     case Code::kUnavailable:
       return 503;
     case Code::kCorrupt:
@@ -50,7 +54,7 @@ Response ErrorResponse(const Status& status) {
   r.body = "{\"error\":";
   AppendErrorObject(&r.body, status);
   r.body += "}\n";
-  if (status.code() == Code::kUnavailable) {
+  if (status.code() == Code::kUnavailable || status.code() == Code::kRateLimited) {
     r.headers.emplace_back("Retry-After", "1");
   }
   if (status.code() == Code::kUnauthenticated) {

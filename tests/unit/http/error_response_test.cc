@@ -13,7 +13,7 @@ TEST(ErrorResponseTest, MapsEveryCodeToItsStatus) {
       {Code::kInvalid, 400},       {Code::kUnauthenticated, 401},  {Code::kForbidden, 403},
       {Code::kNotFound, 404},      {Code::kMethodNotAllowed, 405}, {Code::kTooLarge, 413},
       {Code::kUnprocessable, 422}, {Code::kUnavailable, 503},      {Code::kCorrupt, 500},
-      {Code::kInternal, 500},
+      {Code::kInternal, 500},      {Code::kConflict, 409},         {Code::kRateLimited, 429},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(HttpStatusFor(c.code), c.status);
@@ -34,6 +34,13 @@ TEST(ErrorResponseTest, BodyHasContractShape) {
 TEST(ErrorResponseTest, UnavailableCarriesRetryAfter) {
   Response r = ErrorResponse(UnavailableError("lock_timeout", "busy"));
   EXPECT_EQ(r.status, 503);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
+}
+
+TEST(ErrorResponseTest, RateLimitedCarriesRetryAfter) {
+  Response r = ErrorResponse(Status(Code::kRateLimited, "rate_limited", "slow down"));
+  EXPECT_EQ(r.status, 429);
   ASSERT_EQ(r.headers.size(), 1u);
   EXPECT_EQ(r.headers[0].first, "Retry-After");
 }
