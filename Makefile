@@ -40,9 +40,9 @@ FUZZ_OBJS := $(LIB_SRCS:%.cc=$(FUZZ_DIR)/%.o)
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.cc=$(FUZZ_DIR)/bin/%)
 
 .PHONY: all deps build run test unit fuzz-smoke fuzz integration format format-check install \
-        clean bench
+        clean bench web
 all: deps
-	@$(MAKE) --no-print-directory -j$(JOBS) build
+	@$(MAKE) --no-print-directory -j$(JOBS) build web
 
 deps:
 	@scripts/install-deps.sh
@@ -92,6 +92,21 @@ $(FUZZ_DIR)/bin/%: tests/fuzz/%.cc $(FUZZ_DIR)/libitslog.a
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_DIR)/libitslog.a $(PKG_LIBS)
 
+# The dashboard (web/): static files served at /its-log/ui/, with uPlot from web/node_modules
+# (npm ci, pinned by web/package-lock.json) copied in. Generated into $(BUILD)/web.
+WEB_DIR   := $(BUILD)/web
+WEB_SRCS  := web/index.html web/style.css web/favicon.svg $(sort $(wildcard web/js/*.js))
+UPLOT_DIR := web/node_modules/uplot
+web: $(WEB_DIR)/index.html
+
+$(WEB_DIR)/index.html: $(WEB_SRCS) web/package-lock.json
+	@scripts/install-web-deps.sh
+	@rm -rf $(WEB_DIR) && mkdir -p $(WEB_DIR)/js
+	cp $(filter-out web/js/%,$(WEB_SRCS)) $(UPLOT_DIR)/dist/uPlot.iife.min.js \
+	   $(UPLOT_DIR)/dist/uPlot.min.css $(WEB_DIR)/
+	cp $(UPLOT_DIR)/LICENSE $(WEB_DIR)/uPlot.LICENSE
+	cp $(filter web/js/%,$(WEB_SRCS)) $(WEB_DIR)/js/
+
 unit: $(ASAN_DIR)/unit_tests
 fuzzers: $(FUZZERS)
 
@@ -99,7 +114,8 @@ fuzzers: $(FUZZERS)
 # against real nginx and lighttpd. Ends with one line "N passed, M failed".
 test: deps
 	@scripts/install-s3-test-deps.sh
-	@$(MAKE) --no-print-directory -j$(JOBS) format-check build unit fuzzers
+	@scripts/install-web-deps.sh --tests
+	@$(MAKE) --no-print-directory -j$(JOBS) format-check build unit fuzzers web
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run_all.sh
 
 # Longer fuzzing: FUZZ_SECONDS per target (default 300 here).
@@ -123,8 +139,9 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FMT_FILES)
 
-install: build
+install: build web
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/itslog \
+	           $(DESTDIR)$(PREFIX)/share/itslog/web/js \
 	           $(DESTDIR)/etc/itslog $(DESTDIR)$(PREFIX)/lib/systemd/system \
 	           $(DESTDIR)$(PREFIX)/share/itslog/nginx $(DESTDIR)$(PREFIX)/share/itslog/lighttpd
 	install -m 0755 $(BUILD)/itslog $(DESTDIR)$(PREFIX)/bin/itslog
@@ -133,6 +150,9 @@ install: build
 	install -m 0644 nginx/itslog.conf $(DESTDIR)$(PREFIX)/share/itslog/nginx/
 	install -m 0644 lighttpd/itslog.conf $(DESTDIR)$(PREFIX)/share/itslog/lighttpd/
 	install -m 0644 README.md docs/*.md docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/itslog/
+	install -m 0644 $(filter-out $(WEB_DIR)/js,$(wildcard $(WEB_DIR)/*)) \
+	           $(DESTDIR)$(PREFIX)/share/itslog/web/
+	install -m 0644 $(WEB_DIR)/js/*.js $(DESTDIR)$(PREFIX)/share/itslog/web/js/
 	test -e $(DESTDIR)/etc/itslog/itslog.yaml || \
 	  install -m 0640 etc/itslog.yaml $(DESTDIR)/etc/itslog/itslog.yaml
 

@@ -12,6 +12,8 @@ packages=(
   nginx lighttpd spawn-fcgi libfcgi-bin sqlite3 curl wrk python3 procps tzdata
   # analysis tests (docs/ANALYSIS.md): a private PostgreSQL cluster, psql
   postgresql
+  # the dashboard's browser tests (playwright-core drives it; it never downloads a browser)
+  chromium
 )
 
 missing=()

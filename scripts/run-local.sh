@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a complete local its-log in the foreground (`make run`): two FastCGI workers under
-# spawn-fcgi and a private nginx on 127.0.0.1:$PORT with the API at /its-log/, everything
-# under $BUILD/run/. Prints a development key and example requests, then waits; Ctrl-C
+# spawn-fcgi and a private nginx on 127.0.0.1:$PORT with the API at /its-log/ and the dashboard
+# ($BUILD/web) at /its-log/ui/, everything under $BUILD/run/. Prints a development key and example requests, then waits; Ctrl-C
 # stops every process it started.
 #
 # Environment: BUILD (default build; the worker is $BUILD/itslog), PORT (default 8080),
@@ -25,6 +25,7 @@ case $WORKERS in
   '' | *[!0-9]* | 0) die "WORKERS must be a positive number, not '$WORKERS'" ;;
 esac
 [ -x "$BUILD/itslog" ] || die "$BUILD/itslog is missing: build it first with 'make build'"
+[ -r "$BUILD/web/index.html" ] || die "$BUILD/web is missing: build the dashboard with 'make web'"
 for tool in nginx spawn-fcgi curl; do
   command -v "$tool" >/dev/null || die "$tool is not installed: run scripts/install-deps.sh"
 done
@@ -33,6 +34,7 @@ done
 mkdir -p "$BUILD/run"
 RUN=$(cd "$BUILD/run" && pwd)
 BIN=$(cd "$BUILD" && pwd)/itslog
+WEB=$(cd "$BUILD/web" && pwd)
 DATA=$RUN/data
 NGX=$RUN/nginx
 LOGS=$RUN/logs
@@ -106,10 +108,12 @@ sed -e "s#^    listen 80;#    listen 127.0.0.1:$PORT;#" \
     -e '/^    listen \[::\]:80;/d' \
     -e 's#^    server_name its-log.example.org;#    server_name localhost;#' \
     -e "s#unix:/run/itslog/itslog.sock#unix:$SOCK#" \
+    -e "s#alias /usr/share/itslog/web/;#alias $WEB/;#" \
     "$ROOT/nginx/itslog.conf" >"$NGX/itslog.conf"
 if ! grep -q "listen 127.0.0.1:$PORT;" "$NGX/itslog.conf" ||
-  grep -q 'unix:/run/itslog/' "$NGX/itslog.conf"; then
-  die "nginx/itslog.conf no longer has the lines this script adapts (listen 80; the socket path)"
+  grep -q 'unix:/run/itslog/' "$NGX/itslog.conf" ||
+  ! grep -qF "alias $WEB/;" "$NGX/itslog.conf"; then
+  die "nginx/itslog.conf no longer has the lines this script adapts (listen 80; the socket path; the dashboard's alias)"
 fi
 
 user_line=
@@ -225,6 +229,7 @@ cat <<EOF
 
 its-log is running: nginx on 127.0.0.1:$PORT, $WORKERS workers ($(printf '%s ' "${WORKER_PIDS[@]}")), nginx PID $NGINX_PID
   health:        $(cat "$RUN/healthz.json")
+  dashboard:     $BASE/ui/   (paste the key below)
   API:           $BASE/
   key:           $KEY
   config:        $CONF

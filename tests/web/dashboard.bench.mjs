@@ -1,0 +1,55 @@
+// The dashboard's overview timed in Debian's Chromium (playwright-core): from the start of
+// loading the page until the figures and the chart are drawn (#view-overview data-state=ready),
+// with the key already in the tab. Started by tests/bench/dashboard_bench.py.
+//
+// Environment: ITSLOG_BASE, ITSLOG_KEY, BENCH_LOADS (loads after the first, default 5).
+// Prints one JSON line: {"first_ms", "loads_ms": [...], "median_ms", "max_ms"}.
+
+import {mkdtempSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {chromium} from "playwright-core";
+
+const BASE = process.env.ITSLOG_BASE;
+const KEY = process.env.ITSLOG_KEY;
+const LOADS = Number(process.env.BENCH_LOADS || "5");
+const UI = new URL("ui/", BASE).href;
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+const profile = mkdtempSync(join(tmpdir(), "itslog-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: "/usr/bin/chromium", headless: true, args: FLAGS,
+  viewport: {width: 1280, height: 900},
+});
+try {
+  const page = context.pages()[0] || await context.newPage();
+  // The page itself once, without a key (it asks for one and reads nothing), then the key in
+  // the tab's sessionStorage: the overview has not been asked for yet.
+  await page.goto(UI);
+  await page.locator("#key-input").waitFor();
+  await page.evaluate((key) => sessionStorage.setItem("itslog.key", key), KEY);
+  const once = async () => {
+    const t0 = Date.now();
+    await page.goto(UI, {waitUntil: "commit"});
+    await page.locator('#view-overview[data-state="ready"]').waitFor({timeout: 60000});
+    const ms = Date.now() - t0;
+    const drawn = await page.locator("#chart").getAttribute("data-drawn");
+    const total = await page.locator("#fig-total").getAttribute("data-value");
+    if (drawn !== "24" || !(Number(total) > 0)) {
+      throw new Error(`overview incomplete: chart ${drawn}, total ${total}`);
+    }
+    return {ms, total: Number(total)};
+  };
+  const first = await once();
+  const loads = [];
+  for (let i = 0; i < LOADS; i++) {
+    loads.push((await once()).ms);
+  }
+  const sorted = loads.slice().sort((a, b) => a - b);
+  console.log(JSON.stringify({first_ms: first.ms, total: first.total, loads_ms: loads,
+    median_ms: sorted[Math.floor(sorted.length / 2)], max_ms: sorted[sorted.length - 1]}));
+} finally {
+  await context.close();
+  rmSync(profile, {recursive: true, force: true});
+}
