@@ -67,6 +67,10 @@ async function allEvents(params) {
   throw new Error("too many pages");
 }
 
+// The browsers of the running case: on a failure, each page is saved as a screenshot and its
+// text printed; all are closed when the case ends.
+const opened = [];
+
 // A fresh browser (its own empty profile) and page, watched for errors and stray requests.
 async function open(options = {}) {
   const profile = mkdtempSync(join(tmpdir(), "itslog-chromium-"));
@@ -111,10 +115,9 @@ async function open(options = {}) {
     problems.push(`a dialog opened (${d.type()}: ${d.message()})`);
     d.dismiss().catch(() => {});
   });
-  const close = async () => {
-    await context.close();
-    rmSync(profile, {recursive: true, force: true});
-  };
+  // Closed when the case ends (runCase), so that a failure can still show the page.
+  const close = async () => {};
+  opened.push({page, context, profile});
   return {page, context, problems, requests, close};
 }
 
@@ -461,7 +464,7 @@ const cases = {
       await b.page.goto(dead);
       await b.page.locator("#key-input").fill(KEY);
       await b.page.locator("#key-form button[type=submit]").click();
-      await b.page.locator("#problem", {hasText: /API behind it does not answer \(HTTP 502\)/})
+      await b.page.locator("#problem", {hasText: /API behind it does not \(HTTP 502\): are the its-log workers running/})
         .waitFor({timeout: 10000});
       assert.deepEqual(b.problems, []);
     } finally {
@@ -499,11 +502,12 @@ const cases = {
       expectedFailures: [["/v1/alerts", 404]]});
     try {
       await b.page.goto(UI);
-      await b.page.keyboard.press("Tab");
-      await b.page.keyboard.press("Tab");
+      await b.page.locator("#key-input").waitFor();
       assert.equal(await b.page.evaluate(() => document.activeElement.id), "key-input",
-        "the key field is reached by keyboard");
+        "the key field has the focus");
       await b.page.keyboard.type(KEY);
+      await b.page.keyboard.press("Tab");
+      assert.equal(await b.page.evaluate(() => document.activeElement.textContent), "Open");
       await b.page.keyboard.press("Enter");
       await ready(b.page, "overview");
       for (const view of ["overview", "events", "live"]) {
@@ -569,5 +573,21 @@ try {
   console.log(`PASS ${name} (${Date.now() - started} ms)`);
 } catch (err) {
   console.log(`FAIL ${name}: ${err && err.stack ? err.stack : err}`);
-  process.exit(1);
+  let i = 0;
+  for (const {page} of opened) {
+    const path = join(SHOTS, `failed-${name}-${i++}.png`);
+    try {
+      await page.screenshot({path, fullPage: true});
+      console.log(`page ${page.url()} (screenshot ${path}):\n${await page.locator("body")
+        .innerText()}`);
+    } catch (e) {
+      console.log(`no screenshot: ${e.message}`);
+    }
+  }
+  process.exitCode = 1;
+} finally {
+  for (const {context, profile} of opened) {
+    await context.close().catch(() => {});
+    rmSync(profile, {recursive: true, force: true});
+  }
 }

@@ -137,12 +137,14 @@ async function route() {
     }
   } catch (err) {
     handleError(err);
+    return;
   }
-  if (view !== "alerts") {
+  // The Alerts view is offered when the server has alerts (GET /v1/alerts answers 200).
+  if (getKey() && view !== "alerts") {
     probeAlerts().then((yes) => {
       $("#nav-alerts").hidden = yes !== true;
     });
-  } else {
+  } else if (view === "alerts") {
     $("#nav-alerts").hidden = false;
   }
 }

@@ -97,6 +97,17 @@ function drawChart(per, data) {
   const accent = cssVar("--accent");
   const muted = cssVar("--muted");
   const axis = {stroke: ink, grid: {stroke: grid, width: 1}, ticks: {stroke: grid, width: 1}};
+  // Ticks on whole hours (a day's date at midnight) or whole days, labelled in UTC.
+  const xAxis = Object.assign({}, axis, per.hourly ? {
+    incrs: [3600, 7200, 10800, 21600, 43200, 86400],
+    values: (u, splits) => splits.map((t) => {
+      const iso = new Date(t * 1000).toISOString();
+      return iso.slice(11, 13) === "00" ? iso.slice(5, 10) : iso.slice(11, 16);
+    }),
+  } : {
+    incrs: [86400, 172800, 604800, 1209600, 2592000],
+    values: (u, splits) => splits.map((t) => new Date(t * 1000).toISOString().slice(5, 10)),
+  });
   const opts = {
     width: Math.max(box.clientWidth, 200),
     height: box.clientHeight || 240,
@@ -104,7 +115,7 @@ function drawChart(per, data) {
     legend: {show: true, live: true},
     cursor: {drag: {x: false, y: false}},
     scales: {x: {time: true}, y: {range: (u, min, max) => [0, Math.max(1, max * 1.1)]}},
-    axes: [Object.assign({}, axis), Object.assign({size: 56}, axis)],
+    axes: [xAxis, Object.assign({size: 56}, axis)],
     series: [
       {label: per.hourly ? "Hour (UTC)" : "Day"},
       {label: "Events", stroke: accent, width: 2, fill: cssVar("--accent-fill"),
@@ -246,7 +257,8 @@ export async function showOverview(p) {
   renderTop(sum);
   const uniqueTotal = renderUniques(uniques.days || [], event);
   setFigure("#fig-uniques", uniqueTotal);
-  setText($("#fig-uniques-note"), "summed over " + (uniques.days || []).length + " days");
+  const nDays = (uniques.days || []).length;
+  setText($("#fig-uniques-note"), nDays === 1 ? "on one day" : "summed over " + nDays + " days");
   const hosts = counts.hosts || uniques.hosts;
   const hostLine = $("#overview-hosts");
   hostLine.hidden = !(Array.isArray(hosts) && hosts.length);
