@@ -59,24 +59,7 @@ class DashboardNginxStack(ReadNginxStack):
         dead = shipped_nginx(self.dead_port, os.path.join(self.dir, "no-workers.sock"), self.web)
         with open(os.path.join(d, "dead.conf"), "w") as f:
             f.write(dead[dead.index("\nserver {"):])
-        user = "user root root;\n" if os.geteuid() == 0 else ""
-        return f"""daemon off;
-master_process on;
-worker_processes 2;
-{user}pid {d}/nginx.pid;
-error_log {self.error_log} info;
-events {{ worker_connections 1024; }}
-http {{
-  access_log {d}/access.log;
-  client_body_temp_path {d}/client_body_temp;
-  proxy_temp_path {d}/proxy_temp;
-  fastcgi_temp_path {d}/fastcgi_temp;
-  uwsgi_temp_path {d}/uwsgi_temp;
-  scgi_temp_path {d}/scgi_temp;
-  include itslog.conf;
-  include dead.conf;
-}}
-"""
+        return self._main_conf("  include itslog.conf;\n  include dead.conf;\n")
 
 
 class DashboardLighttpdStack(LighttpdStack):

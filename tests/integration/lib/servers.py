@@ -144,7 +144,9 @@ class NginxStack(Stack):
         self.nginx = None
         self.worker_pids = []
 
-    def _conf(self):
+    def _main_conf(self, http_body):
+        """nginx.conf around http_body (the http{} block's servers or includes), with every
+        path inside this stack's directory."""
         d = self.ngx_dir
         user = "user root root;\n" if os.geteuid() == 0 else ""
         return f"""daemon off;
@@ -160,7 +162,11 @@ http {{
   fastcgi_temp_path {d}/fastcgi_temp;
   uwsgi_temp_path {d}/uwsgi_temp;
   scgi_temp_path {d}/scgi_temp;
-  server {{
+{http_body}}}
+"""
+
+    def _conf(self):
+        return self._main_conf(f"""  server {{
     listen 127.0.0.1:{self.port};
     server_name localhost;
     location /its-log/ {{
@@ -185,8 +191,7 @@ http {{
       fastcgi_pass {self.upstream};
     }}
   }}
-}}
-"""
+""")
 
     def spawn_workers(self, n=None):
         """Starts n workers on the shared socket with spawn-fcgi -F n; returns their PIDs."""
