@@ -101,17 +101,38 @@ std::optional<std::vector<uint8_t>> DecodeB64Url(std::string_view s) {
   return out;
 }
 
-// Cursor layout: version(1) | days since epoch (i32 be, two's complement: days before 1970 are
-// negative) | seq (u64 be) | MAC (16).
+// Cursor layouts. Version 1 (a position in this host's files): version | days since epoch (i32
+// be, two's complement: days before 1970 are negative) | seq (u64 be) | MAC (16). Version 2 (a
+// position in the merged log of several hosts): version | days | ts (i64 be) | seq (u64 be) |
+// length of host (u8) | host | MAC (16). The MAC covers the body, a NUL and the binding.
 constexpr uint8_t kCursorVersion = 1;
+constexpr uint8_t kHostCursorVersion = 2;
 constexpr size_t kCursorBody = 1 + 4 + 8;
+constexpr size_t kHostCursorFixed = 1 + 4 + 8 + 8 + 1;
+constexpr size_t kMaxCursorHost = 63;
 constexpr size_t kCursorMac = 16;
+constexpr size_t kMaxCursorText = 160;  // base64url of the longest version 2 cursor, and some
 
-Digest CursorMac(const Digest& key, const uint8_t* body, std::string_view binding) {
-  std::string message(reinterpret_cast<const char*>(body), kCursorBody);
+Digest CursorMac(const Digest& key, const uint8_t* body, size_t body_size,
+                 std::string_view binding) {
+  std::string message(reinterpret_cast<const char*>(body), body_size);
   message.push_back('\0');
   message.append(binding);
   return HmacSha256(key, message);
+}
+
+void PutBigEndian(std::vector<uint8_t>* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+}
+
+uint64_t GetBigEndian(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v = v << 8 | p[i];
+  }
+  return v;
 }
 
 }  // namespace
@@ -224,6 +245,21 @@ Status CheckEventParam(std::string_view field, std::string_view value) {
   return Status::Ok();
 }
 
+Status CheckHostParam(std::string_view field, std::string_view value) {
+  auto ok_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  };
+  bool ok = !value.empty() && value.size() <= 63 && ok_char(value[0]) && value[0] != '.' &&
+            value[0] != '-' && std::all_of(value.begin(), value.end(), ok_char);
+  if (!ok) {
+    return BadParam(field,
+                    "a host is 1 to 63 of a-z, 0-9, '.' and '-', starting with a letter "
+                    "or digit; not " +
+                        Quote(value));
+  }
+  return Status::Ok();
+}
+
 Digest HmacSha256(const Digest& key, std::string_view message) {
   uint8_t ipad[64], opad[64];
   for (size_t i = 0; i < 64; ++i) {
@@ -242,20 +278,24 @@ Digest HmacSha256(const Digest& key, std::string_view message) {
 }
 
 std::string EncodeCursor(const Cursor& cursor, const Digest& key, std::string_view binding) {
-  uint8_t buf[kCursorBody + kCursorMac];
+  std::vector<uint8_t> buf;
   std::optional<CivilDay> day = ParseDay(cursor.day);
   uint32_t days = day ? static_cast<uint32_t>(DaysFromCivil(*day)) : 0;
-  buf[0] = kCursorVersion;
-  for (int i = 0; i < 4; ++i) {
-    buf[1 + i] = static_cast<uint8_t>(days >> (24 - 8 * i));
+  const bool with_host = !cursor.host.empty();
+  buf.push_back(with_host ? kHostCursorVersion : kCursorVersion);
+  PutBigEndian(&buf, days, 4);
+  if (with_host) {
+    PutBigEndian(&buf, static_cast<uint64_t>(cursor.ts), 8);
   }
-  uint64_t seq = static_cast<uint64_t>(cursor.seq);
-  for (int i = 0; i < 8; ++i) {
-    buf[5 + i] = static_cast<uint8_t>(seq >> (56 - 8 * i));
+  PutBigEndian(&buf, static_cast<uint64_t>(cursor.seq), 8);
+  if (with_host) {
+    std::string_view host = std::string_view(cursor.host).substr(0, kMaxCursorHost);
+    buf.push_back(static_cast<uint8_t>(host.size()));
+    buf.insert(buf.end(), host.begin(), host.end());
   }
-  Digest mac = CursorMac(key, buf, binding);
-  std::memcpy(buf + kCursorBody, mac.data(), kCursorMac);
-  return EncodeB64Url(buf, sizeof(buf));
+  Digest mac = CursorMac(key, buf.data(), buf.size(), binding);
+  buf.insert(buf.end(), mac.begin(), mac.begin() + kCursorMac);
+  return EncodeB64Url(buf.data(), buf.size());
 }
 
 Result<Cursor> DecodeCursor(std::string_view text, const Digest& key, std::string_view binding,
@@ -266,31 +306,45 @@ Result<Cursor> DecodeCursor(std::string_view text, const Digest& key, std::strin
                                "\"next\" value of the previous page unchanged, with the same "
                                "filters");
   };
-  if (text.size() > 64) {
+  if (text.size() > kMaxCursorText) {
     return bad();
   }
   std::optional<std::vector<uint8_t>> raw = DecodeB64Url(text);
-  if (!raw || raw->size() != kCursorBody + kCursorMac || (*raw)[0] != kCursorVersion) {
+  if (!raw || raw->size() < kCursorBody + kCursorMac) {
     return bad();
   }
-  Digest mac = CursorMac(key, raw->data(), binding);
+  const uint8_t* p = raw->data();
+  size_t body = 0;
+  if (p[0] == kCursorVersion) {
+    body = kCursorBody;
+  } else if (p[0] == kHostCursorVersion && raw->size() >= kHostCursorFixed + kCursorMac) {
+    body = kHostCursorFixed + p[kHostCursorFixed - 1];
+  } else {
+    return bad();
+  }
+  if (raw->size() != body + kCursorMac) {
+    return bad();
+  }
+  Digest mac = CursorMac(key, p, body, binding);
   Digest given{};
-  std::memcpy(given.data(), raw->data() + kCursorBody, kCursorMac);
+  std::memcpy(given.data(), p + body, kCursorMac);
   std::memcpy(given.data() + kCursorMac, mac.data() + kCursorMac, mac.size() - kCursorMac);
   if (!ConstantTimeEqual(mac, given)) {
     return bad();
   }
-  uint32_t days = 0;
-  for (int i = 0; i < 4; ++i) {
-    days = days << 8 | (*raw)[1 + static_cast<size_t>(i)];
-  }
-  uint64_t seq = 0;
-  for (int i = 0; i < 8; ++i) {
-    seq = seq << 8 | (*raw)[5 + static_cast<size_t>(i)];
-  }
   Cursor c;
-  c.day = FormatDay(CivilFromDays(static_cast<int32_t>(days)));
-  c.seq = static_cast<int64_t>(seq);
+  c.day =
+      FormatDay(CivilFromDays(static_cast<int32_t>(static_cast<uint32_t>(GetBigEndian(p + 1, 4)))));
+  if (p[0] == kCursorVersion) {
+    c.seq = static_cast<int64_t>(GetBigEndian(p + 5, 8));
+  } else {
+    c.ts = static_cast<int64_t>(GetBigEndian(p + 5, 8));
+    c.seq = static_cast<int64_t>(GetBigEndian(p + 13, 8));
+    c.host.assign(reinterpret_cast<const char*>(p + kHostCursorFixed), p[kHostCursorFixed - 1]);
+    if (c.host.empty()) {
+      return bad();
+    }
+  }
   if (c.seq < 0 || !ParseDay(c.day)) {
     return bad();
   }

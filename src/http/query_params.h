@@ -50,16 +50,25 @@ Result<int64_t> ParseIntParam(std::string_view field, std::string_view value, in
 // An app or event name by the contract's patterns.
 Status CheckAppParam(std::string_view field, std::string_view value);
 Status CheckEventParam(std::string_view field, std::string_view value);
+// A host_id: [a-z0-9][a-z0-9.-]{0,62}.
+Status CheckHostParam(std::string_view field, std::string_view value);
 
-// A position in the log across days: after row seq of day.
+// A position in the log across days: after row seq of day; with a host, after the row
+// (day, ts, host, seq) of the log merged across hosts.
 struct Cursor {
+  Cursor() = default;
+  Cursor(std::string d, int64_t s, std::string h = {}, int64_t t = 0)
+      : day(std::move(d)), seq(s), host(std::move(h)), ts(t) {}
   std::string day;
   int64_t seq = 0;
+  std::string host;  // empty: this host's files alone (ts unused)
+  int64_t ts = 0;
   friend bool operator==(const Cursor&, const Cursor&) = default;
 };
 
-// The cursor as URL-safe text: base64url of (version, day, seq, a MAC over them and binding)
-// keyed by key. binding ties the cursor to the query it came from (its filters).
+// The cursor as URL-safe text: base64url of (version, day, [ts,] seq, [host,] a MAC over them
+// and binding) keyed by key. binding ties the cursor to the query it came from (its filters).
+// A host longer than 63 bytes is cut there (host_ids are at most 63).
 std::string EncodeCursor(const Cursor& cursor, const Digest& key, std::string_view binding);
 // Reads a cursor made by EncodeCursor with the same key and binding; anything else (edited,
 // truncated, from another query or another installation) fails naming field.

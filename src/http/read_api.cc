@@ -6,10 +6,12 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "core/json_writer.h"
+#include "dayset/day_set.h"
 #include "http/auth.h"
 #include "http/error_response.h"
 #include "http/metrics.h"
@@ -22,9 +24,7 @@ namespace itslog {
 namespace {
 
 constexpr int64_t kMicrosPerHour = 3600 * kMicrosPerSecond;
-constexpr size_t kCacheMaxCells = 32768;       // about 3 MiB of cached aggregates per process
-constexpr int64_t kScanMmapBytes = 1LL << 30;  // full scans map the file
-constexpr int64_t kTailBatch = 1000;           // rows read per look at the file
+constexpr int64_t kTailBatch = 1000;  // rows read per look at the file
 constexpr int64_t kKeepAliveMicros = 15 * kMicrosPerSecond;
 
 Response JsonResponse(std::string body) {
@@ -87,16 +87,6 @@ Status ReadNameFilter(const QueryParams& q, const ApiKey& key, NameFilter* f) {
   return Status::Ok();
 }
 
-EventFilter FilterFor(const EventTable& events, const NameFilter& f) {
-  EventFilter out;
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (f.Allows(events.name(i))) {
-      out.Allow(events.id(i));
-    }
-  }
-  return out;
-}
-
 // A range of days [first, last] from the day / from / to parameters (counts, uniques).
 Result<std::pair<std::string, std::string>> ReadDayRange(const QueryParams& q,
                                                          const std::string& today, bool allow_day) {
@@ -143,29 +133,6 @@ Result<std::pair<std::string, std::string>> ReadDayRange(const QueryParams& q,
   return std::make_pair(first, last);
 }
 
-// The days first..last (at most kMaxDays + 1 of them), counted as numbers so that the last
-// day of year 9999 ends the walk like any other.
-std::vector<std::string> DaysBetween(const std::string& first, const std::string& last) {
-  std::vector<std::string> out;
-  std::optional<CivilDay> a = ParseDay(first);
-  std::optional<CivilDay> b = ParseDay(last);
-  if (!a || !b) {
-    return out;
-  }
-  for (int64_t d = DaysFromCivil(*a);
-       d <= DaysFromCivil(*b) && out.size() <= static_cast<size_t>(ReadApi::kMaxDays); ++d) {
-    out.push_back(FormatDay(CivilFromDays(d)));
-  }
-  return out;
-}
-
-// When day ends in zone: the start of the next day (9999-12-31 has no next day to name: 24
-// hours after its start).
-int64_t EndOfDay(const TimeZone& zone, const std::string& day) {
-  std::string next = AddDays(day, 1);
-  return IsDayName(next) ? zone.StartOfDay(next) : zone.StartOfDay(day) + kMicrosPerDay;
-}
-
 void WriteAggregate(JsonWriter* w, const BucketAggregate& a) {
   w->Key("count").Int(a.count);
   if (a.numeric == 0) {
@@ -179,6 +146,41 @@ void WriteAggregate(JsonWriter* w, const BucketAggregate& a) {
   }
 }
 
+// "hosts":[...]: the hosts whose files an answer covers, sorted.
+void WriteHosts(JsonWriter* w, const std::set<std::string>& hosts) {
+  w->Key("hosts").BeginArray();
+  for (const std::string& h : hosts) {
+    w->String(h);
+  }
+  w->EndArray();
+}
+
+void AppendHosts(std::string* out, const std::vector<std::string>& hosts) {
+  out->append(",\"hosts\":[");
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (i > 0) {
+      out->push_back(',');
+    }
+    AppendJsonString(out, hosts[i]);
+  }
+  out->push_back(']');
+}
+
+// One event of an answer, with the host whose file holds it.
+void AppendHostRowJson(std::string* out, const HostRow& e, IsoTimeFormatter* time) {
+  EventName name{e.row.app, e.row.event};
+  RowView v;
+  v.seq = e.row.seq;
+  v.ts = e.row.ts;
+  v.name = &name;
+  v.type = e.row.type;
+  if (e.row.value) {
+    v.value = std::string_view(*e.row.value);
+  }
+  v.is_unique = e.row.is_unique;
+  AppendEventJson(out, e.row.day, v, time, e.host);
+}
+
 // Logs a storage failure (ours to look at, with the file's path and SQLite's words) and
 // answers without them: 503 with the reason when retrying may help, else 500 internal (a
 // damaged or foreign day file is not the client's mistake, and its path is not theirs).
@@ -186,7 +188,12 @@ Response StorageError(Logger* log, const Status& s) {
   if (s.code() == Code::kUnavailable) {
     log->Warning("read API: " + s.ToString());
     return ErrorResponse(
-        UnavailableError(s.reason(), "the data directory cannot be read just now; retry later"));
+        UnavailableError(s.reason(), "the day's files cannot be read just now; retry later"));
+  }
+  if (s.reason() == "archive_corrupt") {
+    // A shipped file that fails its seal: its message names the object, never a local path.
+    log->Error("read API: " + s.ToString());
+    return ErrorResponse(s);
   }
   log->Error("read API: " + s.ToString());
   return ErrorResponse(
@@ -218,19 +225,6 @@ void SetTailBody(R* response, const std::function<void(const ChunkWriter&, bool)
 
 }  // namespace
 
-// A cached day: the aggregates, the names of the event ids they use, and what identifies the
-// file (a file replaced under the same name is read again).
-struct ReadApi::CachedDay {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  std::map<std::string, std::string> meta;
-  DayAggregates aggregates;
-  // The stored hash of row aggregates.last_seq: through the hash chain it stands for every row
-  // aggregated, so a file replaced in place (same inode and meta) is told apart.
-  std::optional<Digest> last_hash;
-  EventTable events;
-};
-
 struct ReadApi::TailSpec {
   NameFilter filter;
   std::string binding;
@@ -244,6 +238,13 @@ ReadApi::ReadApi(ReadContext context) : ctx_(std::move(context)) {
     zone_ = *zone;
   }
   cursor_key_ = CursorKeyFor(*ctx_.config);
+  host_ = ctx_.host.empty() ? DefaultHostId() : ctx_.host;
+  DayFileSource* source = ctx_.day_files;
+  if (source == nullptr) {
+    local_files_ = std::make_unique<LocalDayFiles>(ctx_.config->data_dir, host_);
+    source = local_files_.get();
+  }
+  days_ = std::make_unique<DaySet>(source, zone_);
 }
 
 ReadApi::~ReadApi() = default;
@@ -376,7 +377,13 @@ Response ReadApi::Events(const Request& request, const ApiKey& key) {
     binding += '\0';
     binding += q->Get(p).value_or("");
   }
-  std::optional<Cursor> after;
+  EventQuery query;
+  query.since = since;
+  query.until = until;
+  query.first_day = first_day;
+  query.last_day = last_day;
+  query.limit = limit;
+  query.wanted = [&names](const EventName& n) { return names.Allows(n); };
   if (std::optional<std::string> a = q->Get("after")) {
     Result<Cursor> c = DecodeCursor(*a, cursor_key_, binding, "after");
     if (!c.ok()) {
@@ -385,87 +392,45 @@ Response ReadApi::Events(const Request& request, const ApiKey& key) {
     if (c->day < first_day || c->day > last_day) {
       return ErrorResponse(BadParam("after", "the cursor lies outside this query's days"));
     }
-    after = *c;
+    EventPosition position{c->day, c->ts, c->host, c->seq};
+    if (c->host.empty()) {
+      // A cursor of one host's log (before answers merged hosts): that row of this host.
+      Result<std::optional<HostRow>> row = days_->Event(c->day, "", c->seq);
+      if (!row.ok()) {
+        return StorageError(ctx_.log, row.status());
+      }
+      if (!row->has_value()) {
+        return ErrorResponse(BadParam("after",
+                                      "the cursor names an event this host no longer "
+                                      "holds; start again without after"));
+      }
+      position.ts = (*row)->row.ts;
+      position.host = (*row)->host;
+    }
+    query.after = position;
   }
 
+  Result<EventPage> page = days_->Events(query);
+  if (!page.ok()) {
+    return StorageError(ctx_.log, page.status());
+  }
   std::string body = "{\"events\":[";
-  int64_t emitted = 0;
-  bool more = false;
-  Cursor last;
   IsoTimeFormatter time;
-  for (const std::string& d : DaysBetween(after ? after->day : first_day, last_day)) {
-    Result<std::unique_ptr<DayReader>> opened =
-        DayReader::Open(DayFilePath(ctx_.config->data_dir, d));
-    if (!opened.ok()) {
-      if (opened.status().code() == Code::kNotFound) {
-        continue;
-      }
-      return StorageError(ctx_.log, opened.status());
+  for (const HostRow& e : page->events) {
+    if (&e != &page->events.front()) {
+      body += ',';
     }
-    DayReader& reader = **opened;
-    if (Status s = reader.BeginSnapshot(); !s.ok()) {
-      return StorageError(ctx_.log, s);
-    }
-    if (Status s = reader.LoadEvents(); !s.ok()) {
-      return StorageError(ctx_.log, s);
-    }
-    EventFilter filter = FilterFor(reader.events(), names);
-    if (filter.empty()) {
-      continue;
-    }
-    int64_t after_seq = after && after->day == d ? after->seq : 0;
-    auto take = [&](const RowView& row) {
-      if (row.ts < since || row.ts >= until) {
-        return true;
-      }
-      if (emitted == limit) {
-        more = true;
-        return false;
-      }
-      if (emitted > 0) {
-        body += ',';
-      }
-      AppendEventJson(&body, d, row, &time);
-      ++emitted;
-      last = Cursor{d, row.seq};
-      return true;
-    };
-    Status s;
-    if (filter.count() == 1) {
-      s = reader.ScanEvent(filter.single(), after_seq, since, until, limit + 1 - emitted, take);
-    } else {
-      int64_t lo = after_seq, hi = 0;
-      if (since > zone_.StartOfDay(d)) {
-        Result<int64_t> first = reader.FirstSeqAtOrAfter(since);
-        if (!first.ok()) {
-          return StorageError(ctx_.log, first.status());
-        }
-        lo = std::max(lo, *first - 1);
-      }
-      if (until < EndOfDay(zone_, d)) {
-        Result<int64_t> end = reader.FirstSeqAtOrAfter(until);
-        if (!end.ok()) {
-          return StorageError(ctx_.log, end.status());
-        }
-        hi = std::max<int64_t>(*end, 1);
-      }
-      if (hi == 0 || lo + 1 < hi) {
-        s = reader.ScanRows(lo, hi, &filter, take);
-      }
-    }
-    if (!s.ok()) {
-      return StorageError(ctx_.log, s);
-    }
-    if (more) {
-      break;
-    }
+    AppendHostRowJson(&body, e, &time);
   }
   body += "],\"next\":";
-  if (more) {
-    AppendJsonString(&body, EncodeCursor(last, cursor_key_, binding));
+  if (page->more) {
+    const HostRow& last = page->events.back();
+    AppendJsonString(&body, EncodeCursor(Cursor{last.row.day, last.row.seq, last.host, last.row.ts},
+                                         cursor_key_, binding));
   } else {
     body += "null";
   }
+  AppendHosts(&body, page->hosts);
   body += '}';
   return JsonResponse(std::move(body));
 }
@@ -485,126 +450,25 @@ Response ReadApi::EventBySeq(const Route& route, const Request& request, const A
   if (!seq.ok()) {
     return ErrorResponse(seq.status());
   }
-  std::string what = "no event " + *day + "/" + std::to_string(*seq);
-  Result<std::unique_ptr<DayReader>> opened =
-      DayReader::Open(DayFilePath(ctx_.config->data_dir, *day));
-  if (!opened.ok()) {
-    if (opened.status().code() == Code::kNotFound) {
-      return NotFound(what + " (no day file)");
+  if (!route.host.empty()) {
+    if (Status st = CheckHostParam("host", route.host); !st.ok()) {
+      return ErrorResponse(st);
     }
-    return StorageError(ctx_.log, opened.status());
   }
-  Result<std::optional<Row>> row = (*opened)->GetRow(*seq);
+  std::string what = "no event " + *day + "/" + (route.host.empty() ? "" : route.host + "/") +
+                     std::to_string(*seq);
+  Result<std::optional<HostRow>> row = days_->Event(*day, route.host, *seq);
   if (!row.ok()) {
     return StorageError(ctx_.log, row.status());
   }
   // Another app's event is not found for this key: no telling what exists.
-  if (!row->has_value() || !AppAllowed(key, (*row)->app)) {
+  if (!row->has_value() || !AppAllowed(key, (*row)->row.app)) {
     return NotFound(what);
   }
-  const Row& r = **row;
-  EventName name{r.app, r.event};
-  RowView v;
-  v.seq = r.seq;
-  v.ts = r.ts;
-  v.name = &name;
-  v.type = r.type;
-  if (r.value) {
-    v.value = std::string_view(*r.value);
-  }
-  v.is_unique = r.is_unique;
   std::string body;
   IsoTimeFormatter time;
-  AppendEventJson(&body, *day, v, &time);
+  AppendHostRowJson(&body, **row, &time);
   return JsonResponse(std::move(body));
-}
-
-// Aggregates ---------------------------------------------------------------------------------
-
-Result<std::shared_ptr<const ReadApi::CachedDay>> ReadApi::DayAggregatesFor(
-    const std::string& day) {
-  std::string path = DayFilePath(ctx_.config->data_dir, day);
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return std::shared_ptr<const CachedDay>();
-  }
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  std::shared_ptr<const CachedDay> cached;
-  if (auto it = cache_.find(path);
-      it != cache_.end() && it->second->dev == st.st_dev && it->second->ino == st.st_ino) {
-    cached = it->second;
-  }
-  Result<std::unique_ptr<DayReader>> opened = DayReader::Open(path, kScanMmapBytes);
-  if (!opened.ok()) {
-    if (opened.status().code() == Code::kNotFound) {
-      return std::shared_ptr<const CachedDay>();
-    }
-    return opened.status();
-  }
-  DayReader& reader = **opened;
-  if (Status s = reader.BeginSnapshot(); !s.ok()) {
-    return s;
-  }
-  if (cached && cached->meta != reader.meta()) {
-    cached.reset();  // another file now (or one sealed since): start over
-  }
-  Result<int64_t> last = reader.LastSeq();
-  if (!last.ok()) {
-    return last.status();
-  }
-  if (cached && cached->aggregates.last_seq > 0 && cached->aggregates.last_seq <= *last) {
-    Result<std::optional<Digest>> hash = reader.HashOf(cached->aggregates.last_seq);
-    if (!hash.ok()) {
-      return hash.status();
-    }
-    if (*hash != cached->last_hash) {
-      cached.reset();  // other rows than those cached: start over
-    }
-  }
-  if (cached && cached->aggregates.last_seq == *last) {
-    cache_lru_.remove(path);
-    cache_lru_.push_front(path);
-    return cached;
-  }
-  auto fresh = std::make_shared<CachedDay>();
-  fresh->dev = st.st_dev;
-  fresh->ino = st.st_ino;
-  fresh->meta = reader.meta();
-  if (cached && cached->aggregates.last_seq < *last) {
-    fresh->aggregates = cached->aggregates;  // continue where the cache stopped
-  } else {
-    fresh->aggregates.day_start = zone_.StartOfDay(day);
-  }
-  if (Status s = reader.LoadEvents(); !s.ok()) {
-    return s;
-  }
-  if (Status s = reader.Aggregate(&fresh->aggregates); !s.ok()) {
-    return s;
-  }
-  if (fresh->aggregates.last_seq > 0) {
-    Result<std::optional<Digest>> hash = reader.HashOf(fresh->aggregates.last_seq);
-    if (!hash.ok()) {
-      return hash.status();
-    }
-    fresh->last_hash = *hash;
-  }
-  fresh->events = reader.events();
-  reader.EndSnapshot();
-  // Keep it, within the memory budget.
-  cache_[path] = fresh;
-  cache_lru_.remove(path);
-  cache_lru_.push_front(path);
-  size_t cells = 0;
-  for (const auto& [p, c] : cache_) {
-    cells += c->aggregates.cells.size();
-  }
-  while (cells > kCacheMaxCells && !cache_lru_.empty()) {
-    const std::string& victim = cache_lru_.back();
-    cells -= cache_[victim]->aggregates.cells.size();
-    cache_.erase(victim);
-    cache_lru_.pop_back();
-  }
-  return std::shared_ptr<const CachedDay>(fresh);
 }
 
 // GET /v1/counts ----------------------------------------------------------------------------
@@ -634,58 +498,33 @@ Response ReadApi::Counts(const Request& request, const ApiKey& key) {
   w.Key("from").String(range->first).Key("to").String(range->second);
   w.Key("counts").BeginArray();
   IsoTimeFormatter time;
-  for (const std::string& d : DaysBetween(range->first, range->second)) {
-    Result<std::shared_ptr<const CachedDay>> cd = DayAggregatesFor(d);
-    if (!cd.ok()) {
-      return StorageError(ctx_.log, cd.status());
+  NamePredicate wanted = [&names](const EventName& n) { return names.Allows(n); };
+  std::set<std::string> hosts;
+  for (const std::string& d : DaysBetween(range->first, range->second, kMaxDays)) {
+    Result<DayCounts> counts = days_->Counts(d, wanted, hourly);
+    if (!counts.ok()) {
+      return StorageError(ctx_.log, counts.status());
     }
-    if (*cd == nullptr) {
-      continue;
+    for (const std::string& h : counts->hosts) {
+      hosts.insert(h);
     }
-    const CachedDay& day = **cd;
-    // Rows of the answer: (bucket, app, event) -> aggregate.
-    struct Out {
-      int hour;
-      const EventName* name;
-      BucketAggregate agg;
-    };
-    std::vector<Out> rows;
-    for (const DayAggregates::Cell& c : day.aggregates.cells) {
-      const EventName* name = day.events.Find(c.event_id);
-      if (name == nullptr || !names.Allows(*name)) {
-        continue;
-      }
-      int hour = hourly ? c.hour : 0;
-      if (!rows.empty() && rows.back().name == name && rows.back().hour == hour) {
-        rows.back().agg.Merge(c.agg);
-      } else {
-        rows.push_back(Out{hour, name, c.agg});
-      }
-    }
-    std::sort(rows.begin(), rows.end(), [](const Out& a, const Out& b) {
-      if (a.hour != b.hour) {
-        return a.hour < b.hour;
-      }
-      if (a.name->app != b.name->app) {
-        return a.name->app < b.name->app;
-      }
-      return a.name->name < b.name->name;
-    });
-    for (const Out& o : rows) {
+    for (const CountCell& c : counts->cells) {
       w.BeginObject().Key("day").String(d);
       if (hourly) {
         std::string bucket;
-        time.Append(&bucket, day.aggregates.day_start + o.hour * kMicrosPerHour);
+        time.Append(&bucket, counts->day_start + c.hour * kMicrosPerHour);
         w.Key("bucket").String(bucket);
       } else {
         w.Key("bucket").String(d);
       }
-      w.Key("app").String(o.name->app).Key("event").String(o.name->name);
-      WriteAggregate(&w, o.agg);
+      w.Key("app").String(c.app).Key("event").String(c.event);
+      WriteAggregate(&w, c.agg);
       w.EndObject();
     }
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+  WriteHosts(&w, hosts);
+  w.EndObject();
   return JsonResponse(w.Take());
 }
 
@@ -707,35 +546,20 @@ Response ReadApi::Uniques(const Request& request, const ApiKey& key) {
   JsonWriter w;
   w.BeginObject().Key("from").String(range->first).Key("to").String(range->second);
   w.Key("days").BeginArray();
-  for (const std::string& d : DaysBetween(range->first, range->second)) {
+  NamePredicate wanted = [&names](const EventName& n) { return names.Allows(n); };
+  std::set<std::string> hosts;
+  for (const std::string& d : DaysBetween(range->first, range->second, kMaxDays)) {
     // app -> event names, in the order they were first logged that day.
     std::map<std::string, std::vector<std::string>> apps;
     int64_t total = 0;
-    Result<std::unique_ptr<DayReader>> opened =
-        DayReader::Open(DayFilePath(ctx_.config->data_dir, d));
-    if (!opened.ok() && opened.status().code() != Code::kNotFound) {
-      return StorageError(ctx_.log, opened.status());
+    Result<DayUniques> uniques = days_->Uniques(d, wanted);
+    if (!uniques.ok()) {
+      return StorageError(ctx_.log, uniques.status());
     }
-    if (opened.ok()) {
-      DayReader& reader = **opened;
-      if (Status s = reader.BeginSnapshot(); !s.ok()) {
-        return StorageError(ctx_.log, s);
-      }
-      if (Status s = reader.LoadEvents(); !s.ok()) {
-        return StorageError(ctx_.log, s);
-      }
-      Result<std::vector<UniqueEntry>> uniques = reader.Uniques();
-      if (!uniques.ok()) {
-        return StorageError(ctx_.log, uniques.status());
-      }
-      for (const UniqueEntry& u : *uniques) {
-        const EventName* name = reader.events().Find(u.event_id);
-        if (name == nullptr || !names.Allows(*name)) {
-          continue;
-        }
-        apps[name->app].push_back(name->name);
-        ++total;
-      }
+    hosts.insert(uniques->hosts.begin(), uniques->hosts.end());
+    for (const EventName& name : uniques->names) {
+      apps[name.app].push_back(name.name);
+      ++total;
     }
     w.BeginObject().Key("day").String(d).Key("count").Int(total);
     w.Key("apps").BeginArray();
@@ -749,7 +573,9 @@ Response ReadApi::Uniques(const Request& request, const ApiKey& key) {
     }
     w.EndArray().EndObject();
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+  WriteHosts(&w, hosts);
+  w.EndObject();
   return JsonResponse(w.Take());
 }
 
@@ -770,6 +596,8 @@ Response ReadApi::Overview(const Request& request, const ApiKey& key) {
   }
   NameFilter names;
   names.key = &key;
+  NamePredicate wanted = [&names](const EventName& n) { return names.Allows(n); };
+  std::set<std::string> hosts;
   const std::string today = Today();
   std::string first = AddDays(today, static_cast<int>(1 - days));
   std::map<std::string, int64_t> app_totals;
@@ -777,23 +605,18 @@ Response ReadApi::Overview(const Request& request, const ApiKey& key) {
   JsonWriter w;
   w.BeginObject().Key("from").String(first).Key("to").String(today);
   w.Key("days").BeginArray();
-  for (const std::string& d : DaysBetween(first, today)) {
+  for (const std::string& d : DaysBetween(first, today, kMaxDays)) {
     std::map<std::string, int64_t> per_app;
     int64_t total = 0;
-    Result<std::shared_ptr<const CachedDay>> cd = DayAggregatesFor(d);
-    if (!cd.ok()) {
-      return StorageError(ctx_.log, cd.status());
+    Result<DayCounts> counts = days_->Counts(d, wanted, false);
+    if (!counts.ok()) {
+      return StorageError(ctx_.log, counts.status());
     }
-    if (*cd != nullptr) {
-      for (const DayAggregates::Cell& c : (*cd)->aggregates.cells) {
-        const EventName* name = (*cd)->events.Find(c.event_id);
-        if (name == nullptr || !names.Allows(*name)) {
-          continue;
-        }
-        per_app[name->app] += c.agg.count;
-        event_totals[{name->app, name->name}] += c.agg.count;
-        total += c.agg.count;
-      }
+    hosts.insert(counts->hosts.begin(), counts->hosts.end());
+    for (const CountCell& c : counts->cells) {
+      per_app[c.app] += c.agg.count;
+      event_totals[{c.app, c.event}] += c.agg.count;
+      total += c.agg.count;
     }
     w.BeginObject().Key("day").String(d).Key("total").Int(total);
     w.Key("apps").BeginArray();
@@ -821,7 +644,9 @@ Response ReadApi::Overview(const Request& request, const ApiKey& key) {
     w.BeginObject().Key("app").String(name.first).Key("event").String(name.second);
     w.Key("count").Int(n).EndObject();
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+  WriteHosts(&w, hosts);
+  w.EndObject();
   return JsonResponse(w.Take());
 }
 
@@ -903,7 +728,7 @@ void ReadApi::RunTail(const TailSpec& spec, const ChunkWriter& write, bool first
           chunk += "id: ";
           chunk += EncodeCursor(Cursor{day, row.seq}, cursor_key_, spec.binding);
           chunk += "\ndata: ";
-          AppendEventJson(&chunk, day, row, &time);
+          AppendEventJson(&chunk, day, row, &time, host_);
           chunk += "\n\n";
           ++events;
           return true;

@@ -1,15 +1,12 @@
 // ReadApi: the read side of the HTTP API (docs/API.md, "Read API"): GET /v1/events,
-// /v1/events/<day>/<seq>, /v1/counts, /v1/uniques, /v1/overview, /v1/tail, and GET /metrics.
-// Needs the read scope (metrics: admin); a key sees only its apps. Day files are opened
+// /v1/events/<day>/[<host>/]<seq>, /v1/counts, /v1/uniques, /v1/overview, /v1/tail, and GET
+// /metrics. Needs the read scope (metrics: admin); a key sees only its apps. Day files are opened
 // read-only per request and never block writers. Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <list>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -22,8 +19,9 @@
 
 namespace itslog {
 
-struct DayAggregates;
-class EventTable;
+class DayFileSource;
+class DaySet;
+class LocalDayFiles;
 struct RowView;
 
 struct ReadContext {
@@ -34,6 +32,10 @@ struct ReadContext {
   // that moves a FakeEnv's clock.
   std::function<void(int64_t micros)> sleep;
   int64_t tail_poll_micros = 200000;
+  // This host's host_id; empty: the machine's (dayset/day_files.h, DefaultHostId).
+  std::string host;
+  // Which files make up a day (not owned; must outlive the ReadApi); null: data_dir's alone.
+  DayFileSource* day_files = nullptr;
 };
 
 // Writes one chunk of a streamed body; false once the client has gone.
@@ -61,7 +63,6 @@ class ReadApi {
 
  private:
   struct TailSpec;
-  struct CachedDay;
 
   static ReadContext Context(const Config* config, Env* env, Logger* log) {
     ReadContext c;
@@ -83,20 +84,15 @@ class ReadApi {
   // (first_batch_only) the first write that carried events.
   void RunTail(const TailSpec& spec, const ChunkWriter& write, bool first_batch_only);
 
-  // The hourly aggregates of a day, with the names of its events; nullptr when the day has no
-  // file. Cached per process; a file that grew is read only from where the cache stopped.
-  Result<std::shared_ptr<const CachedDay>> DayAggregatesFor(const std::string& day);
-
   std::string Today() const;
   void Sleep(int64_t micros);
 
   ReadContext ctx_;
   TimeZone zone_;
   Digest cursor_key_{};
-
-  std::mutex cache_mu_;
-  std::map<std::string, std::shared_ptr<const CachedDay>> cache_;  // by file path
-  std::list<std::string> cache_lru_;                               // most recent first
+  std::string host_;
+  std::unique_ptr<LocalDayFiles> local_files_;
+  std::unique_ptr<DaySet> days_;  // the queries over the days' files, and their cache
 };
 
 }  // namespace itslog

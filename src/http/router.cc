@@ -100,10 +100,13 @@ Route MatchRoute(std::string_view method, std::string_view path) {
       if (s.size() == 2) {
         return Allowed(r.id, method, is_get, "GET, HEAD");
       }
-      if (s.size() == 4 && r.id == RouteId::kEvents) {
+      if ((s.size() == 4 || s.size() == 5) && r.id == RouteId::kEvents) {
         Route route = Allowed(RouteId::kEventBySeq, method, is_get, "GET, HEAD");
         route.day = s[2];
-        route.seq = s[3];
+        if (s.size() == 5) {
+          route.host = s[3];
+        }
+        route.seq = s.back();
         return route;
       }
     }

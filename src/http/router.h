@@ -17,7 +17,7 @@ enum class RouteId {
   kMetrics,  // GET /metrics
   // The read API (GET and HEAD):
   kEvents,      // /v1/events
-  kEventBySeq,  // /v1/events/<day>/<seq>
+  kEventBySeq,  // /v1/events/<day>/<seq>, /v1/events/<day>/<host>/<seq>
   kCounts,      // /v1/counts
   kUniques,     // /v1/uniques
   kOverview,    // /v1/overview
@@ -30,6 +30,7 @@ struct Route {
   std::string event;  // raw path segment
   std::string day;    // kEventBySeq: raw path segments, validated by the handler
   std::string seq;
+  std::string host;   // kEventBySeq: the raw host segment; empty: this host
   std::string allow;  // for kMethodNotAllowed: the Allow header value
 };
 

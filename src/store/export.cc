@@ -102,7 +102,7 @@ void IsoTimeFormatter::Append(std::string* out, int64_t ts) {
 }
 
 void AppendEventJson(std::string* out, std::string_view day, const RowView& row,
-                     IsoTimeFormatter* time) {
+                     IsoTimeFormatter* time, std::string_view host) {
   out->append("{\"day\":\"");
   out->append(day);
   out->append("\",\"seq\":");
@@ -121,7 +121,12 @@ void AppendEventJson(std::string* out, std::string_view day, const RowView& row,
   }
   out->append(",\"type\":");
   AppendInt(out, row.type);
-  out->append(row.is_unique ? ",\"is_unique\":1}" : ",\"is_unique\":0}");
+  out->append(row.is_unique ? ",\"is_unique\":1" : ",\"is_unique\":0");
+  if (!host.empty()) {
+    out->append(",\"host\":");
+    AppendJsonText(out, host);
+  }
+  out->push_back('}');
 }
 
 void AppendEventCsv(std::string* out, std::string_view day, const RowView& row,

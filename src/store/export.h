@@ -27,9 +27,10 @@ class IsoTimeFormatter {
 // Appends one event as a JSON object with the members of the entries view plus "day":
 // {"day":"2025-03-01","seq":7,"time":"2025-03-01T12:00:00.000000Z","app":"a","event":"e",
 //  "value":"42","type":1,"is_unique":0}
-// value is the stored text (null when none was sent).
+// value is the stored text (null when none was sent). With a host, a last member "host":"..."
+// names the host whose file holds the event (the read API; several hosts make a day).
 void AppendEventJson(std::string* out, std::string_view day, const RowView& row,
-                     IsoTimeFormatter* time);
+                     IsoTimeFormatter* time, std::string_view host = {});
 
 // The CSV header of AppendEventCsv: the same columns as the JSON form, in the same order.
 inline constexpr std::string_view kCsvHeader = "day,seq,time,app,event,value,type,is_unique";

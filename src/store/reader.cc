@@ -595,15 +595,20 @@ Status DayReader::Aggregate(DayAggregates* out) {
 }
 
 Result<std::vector<UniqueEntry>> DayReader::Uniques() {
-  Result<Stmt> stmt = Prepare(db_, "SELECT event, seq FROM uniques ORDER BY seq", path_);
+  Result<Stmt> stmt =
+      Prepare(db_,
+              "SELECT u.event, u.seq, coalesce(l.ts, 0) FROM uniques u LEFT JOIN log l "
+              "ON l.seq = u.seq ORDER BY u.seq",
+              path_);
   if (!stmt.ok()) {
     return stmt.status();
   }
   std::vector<UniqueEntry> out;
   int rc;
   while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
-    out.push_back(
-        UniqueEntry{sqlite3_column_int64(stmt->get(), 0), sqlite3_column_int64(stmt->get(), 1)});
+    out.push_back(UniqueEntry{sqlite3_column_int64(stmt->get(), 0),
+                              sqlite3_column_int64(stmt->get(), 1),
+                              sqlite3_column_int64(stmt->get(), 2)});
   }
   if (rc != SQLITE_DONE) {
     return SqliteStatus(rc, db_, "cannot read " + path_);

@@ -139,6 +139,7 @@ struct DayAggregates {
 struct UniqueEntry {
   int64_t event_id = 0;
   int64_t seq = 0;
+  int64_t ts = 0;  // of row seq (0 when the log has no such row)
 };
 
 class DayReader {
@@ -193,7 +194,7 @@ class DayReader {
   // advances out->last_seq. One pass over those rows inside SQLite.
   Status Aggregate(DayAggregates* out);
 
-  // Every row of the uniques table (the unique events of this day), by seq.
+  // Every row of the uniques table (the unique events of this day) with its row's ts, by seq.
   Result<std::vector<UniqueEntry>> Uniques();
 
   // Counts per event id (all rows), through the (event, ts) index.

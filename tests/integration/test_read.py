@@ -12,7 +12,9 @@ from lib import dayfile, http
 from lib.base import StackTestCase, today_utc
 from lib.load import run_threads
 from lib.readside import (APP_A, APP_B, APP_C, MOUNT, ReadNginxStack, SseStream, event_json,
-                          iso_micros)
+                          iso_micros, local_host_id)
+
+HOST = local_host_id()  # the workers' host_id: the answers name it
 
 READ_ROUTES = ("/v1/events", "/v1/counts", "/v1/uniques", "/v1/overview", "/v1/tail")
 
@@ -55,7 +57,7 @@ class ReadApiNginxTest(StackTestCase):
     def file_events(self, apps=None, event=None):
         """Today's rows as the API shows them, for the given apps (all when None)."""
         rows = dayfile.all_rows(self.stack.data_dir)
-        return [event_json(r) for r in rows
+        return [event_json(r, HOST) for r in rows
                 if (apps is None or r["app"] in apps) and (event is None or r["event"] == event)]
 
     def all_pages(self, query, limit, key=None):
@@ -64,7 +66,8 @@ class ReadApiNginxTest(StackTestCase):
         while True:
             path = f"/v1/events?{query}&limit={limit}" + (f"&after={after}" if after else "")
             body = self.get_json(path, key)
-            self.assertEqual(set(body), {"events", "next"}, body)
+            self.assertEqual(set(body), {"events", "next", "hosts"}, body)
+            self.assertEqual(body["hosts"], [HOST])
             pages += 1
             self.assertLessEqual(len(body["events"]), limit)
             events += body["events"]
@@ -90,7 +93,7 @@ class ReadApiNginxTest(StackTestCase):
         want = self.file_events([self.app])
         self.assertEqual(len(want), 10)
         body = self.get_json(f"/v1/events?app={self.app}")
-        self.assertEqual(body, {"events": want, "next": None})
+        self.assertEqual(body, {"events": want, "next": None, "hosts": [HOST]})
         # What the JSON says about values and types, independently of the file reader.
         by_event = {e["event"]: e for e in body["events"]}
         self.assertEqual((by_event["e.int"]["value"], by_event["e.int"]["type"]), ("42", 1))
@@ -120,12 +123,12 @@ class ReadApiNginxTest(StackTestCase):
         self.assertEqual(body["events"], self.file_events([self.app], "f.two"))
         self.assertEqual([e["value"] for e in body["events"]], ["0", "1", "2"])
         self.assertEqual(self.get_json(f"/v1/events?app={self.app}&event=f.none"),
-                         {"events": [], "next": None})
+                         {"events": [], "next": None, "hosts": [HOST]})
         self.assertEqual(self.get_json("/v1/events?app=nobody.example"),
-                         {"events": [], "next": None})
+                         {"events": [], "next": None, "hosts": [HOST]})
         # A day without a file is empty, not an error.
         self.assertEqual(self.get_json(f"/v1/events?app={self.app}&day=2001-02-03"),
-                         {"events": [], "next": None})
+                         {"events": [], "next": None, "hosts": []})
 
     def test_events_pages_follow_next(self):
         for i in range(23):
@@ -143,7 +146,7 @@ class ReadApiNginxTest(StackTestCase):
         body = self.get_json(f"/v1/events?app={self.app}&limit=22")
         self.assertIsNotNone(body["next"])
         rest = self.get_json(f"/v1/events?app={self.app}&limit=22&after={body['next']}")
-        self.assertEqual(rest, {"events": want[22:], "next": None})
+        self.assertEqual(rest, {"events": want[22:], "next": None, "hosts": [HOST]})
 
     def test_events_cursor_is_bound_to_its_query(self):
         for i in range(4):
@@ -175,7 +178,7 @@ class ReadApiNginxTest(StackTestCase):
         # since is inclusive, until exclusive, to the microsecond.
         since, until = iso_micros(rows[1]["ts"]), iso_micros(rows[4]["ts"])
         body = self.get_json(f"/v1/events?app={self.app}&since={since}&until={until}")
-        self.assertEqual(body, {"events": want[1:4], "next": None})
+        self.assertEqual(body, {"events": want[1:4], "next": None, "hosts": [HOST]})
         # One microsecond later drops row 1; until one microsecond later adds row 4.
         body = self.get_json(f"/v1/events?app={self.app}&since={iso_micros(rows[1]['ts'] + 1)}"
                              f"&until={iso_micros(rows[4]['ts'] + 1)}")
@@ -200,7 +203,7 @@ class ReadApiNginxTest(StackTestCase):
         row = [r for r in dayfile.all_rows(self.stack.data_dir) if r["app"] == self.app][0]
         r = self.get(f"/v1/events/{row['day']}/{row['seq']}")
         self.assertStatus(r, 200)
-        self.assertEqual(self.json_body(r), event_json(row))
+        self.assertEqual(self.json_body(r), event_json(row, HOST))
         last = dayfile.count_rows(self.stack.data_dir)
         self.assertError(self.get(f"/v1/events/{row['day']}/{last + 1000}"), 404, "not_found")
         self.assertError(self.get(f"/v1/events/2001-02-03/1"), 404, "not_found")
@@ -282,7 +285,8 @@ class ReadApiNginxTest(StackTestCase):
         body = self.get_json(f"/v1/uniques?app={self.app}")
         self.assertEqual(body, {"from": day, "to": day, "days": [
             {"day": day, "count": 2,
-             "apps": [{"app": self.app, "count": 2, "events": ["u.b", "u.a"]}]}]})
+             "apps": [{"app": self.app, "count": 2, "events": ["u.b", "u.a"]}]}],
+            "hosts": [HOST]})
         body = self.get_json(f"/v1/uniques?app={self.app}&from={add_days(day, -2)}&to={day}")
         self.assertEqual([d["day"] for d in body["days"]],
                          [add_days(day, -2), add_days(day, -1), day])
@@ -305,7 +309,8 @@ class ReadApiNginxTest(StackTestCase):
         top = sorted(per_event.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         return {"from": add_days(day, 1 - days), "to": day, "days": out_days,
                 "apps": [{"app": a, "total": n} for a, n in sorted(per_app.items())],
-                "top_events": [{"app": a, "event": e, "count": n} for (a, e), n in top]}
+                "top_events": [{"app": a, "event": e, "count": n} for (a, e), n in top],
+                "hosts": [HOST]}
 
     def test_overview(self):
         for i in range(12):
@@ -424,7 +429,7 @@ class ReadApiNginxTest(StackTestCase):
                          "not_found")
         r = self.get(f"/v1/events/{a_row['day']}/{a_row['seq']}", key=k)
         self.assertStatus(r, 200)
-        self.assertEqual(r.json(), event_json(a_row))
+        self.assertEqual(r.json(), event_json(a_row, HOST))
 
     def test_isolation_unfiltered_answers_hold_only_the_keys_apps(self):
         self.seed_apps()
@@ -435,7 +440,7 @@ class ReadApiNginxTest(StackTestCase):
                 self.assertEqual({e["app"] for e in events}, apps)
                 # An event name of another app, asked for without an app: nothing.
                 body = self.get_json("/v1/events?event=b.one", key=key)
-                self.assertEqual(body, {"events": [], "next": None})
+                self.assertEqual(body, {"events": [], "next": None, "hosts": [HOST]})
                 counts = self.get_json("/v1/counts", key=key)["counts"]
                 self.assertEqual({c["app"] for c in counts}, apps)
                 want = {}
@@ -829,7 +834,7 @@ class ReadMultiDayNginxTest(StackTestCase):
             self.assertChainOk()
 
     def want(self, apps=None, event=None, since=None, until=None):
-        return [event_json(r) for r in self.rows
+        return [event_json(r, HOST) for r in self.rows
                 if (apps is None or r["app"] in apps) and (event is None or r["event"] == event)
                 and (since is None or r["ts"] >= since) and (until is None or r["ts"] < until)]
 
@@ -869,11 +874,12 @@ class ReadMultiDayNginxTest(StackTestCase):
 
     def test_event_by_seq_on_an_earlier_day(self):
         row = [r for r in self.rows if r["day"] == self.d2][17]
-        self.assertEqual(self.get_json(f"/v1/events/{self.d2}/{row['seq']}"), event_json(row))
+        self.assertEqual(self.get_json(f"/v1/events/{self.d2}/{row['seq']}"),
+                         event_json(row, HOST))
         self.assertEqual(self.get_json(f"/v1/events/{self.d2}/{row['seq']}",
                                        key=self.keys.read_a if row["app"] == APP_A
                                        else self.keys.read_ac if row["app"] == APP_C
-                                       else self.keys.read), event_json(row))
+                                       else self.keys.read), event_json(row, HOST))
 
     def test_counts_over_days(self):
         body = self.get_json(f"/v1/counts?from={self.d2}&to={self.today}")
@@ -918,7 +924,8 @@ class ReadMultiDayNginxTest(StackTestCase):
             want_days.append({"day": day, "count": sum(len(v) for v in apps.values()),
                               "apps": [{"app": a, "count": len(v), "events": v}
                                        for a, v in sorted(apps.items())]})
-        self.assertEqual(body, {"from": self.d2, "to": self.today, "days": want_days})
+        self.assertEqual(body, {"from": self.d2, "to": self.today, "days": want_days,
+                                "hosts": [HOST]})
         ov = self.get_json("/v1/overview?days=3")
         for d in ov["days"]:
             rows = [r for r in self.rows if r["day"] == d["day"]]

@@ -16,7 +16,7 @@ from lib import dayfile
 from lib.base import StackTestCase, today_utc
 from lib.procs import Proc, read_tail, stop_pid
 from lib.readside import (APP_A, APP_B, ReadNginxStack, day_start_us, event_json, iso_micros,
-                          run_cli, wait_for, write_day_file)
+                          local_host_id, run_cli, wait_for, write_day_file)
 
 SQLITE3 = shutil.which("sqlite3")
 EXPORT_LIMIT_MIB = 64
@@ -210,10 +210,15 @@ class ToolsNginxTest(StackTestCase):
         self.assertTrue(out.endswith("\n"))
         got = [json.loads(line) for line in out.splitlines()]
         self.assertEqual(got, [event_json(r) for r in rows])
-        # The same shape as GET /v1/events, member order included.
+        # The same shape as GET /v1/events, member order included (the API names the host
+        # last).
         r = self.req("GET", f"/v1/events?app={self.app}&limit=1000")
-        api = [json.dumps(e, ensure_ascii=False, separators=(",", ":"))
-               for e in json.loads(r.text())["events"]]
+        api_events = json.loads(r.text())["events"]
+        self.assertEqual(list(api_events[0].keys()),
+                         ["day", "seq", "time", "app", "event", "value", "type", "is_unique",
+                          "host"])
+        self.assertEqual({e.pop("host") for e in api_events}, {local_host_id()})
+        api = [json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in api_events]
         mine = [line for line in out.splitlines() if json.loads(line)["app"] == self.app]
         self.assertEqual([json.loads(x) for x in mine], [json.loads(x) for x in api])
         self.assertEqual(list(json.loads(mine[0]).keys()),

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import sqlite3
 import struct
 import subprocess
@@ -249,11 +250,22 @@ def iso_micros(ts):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{micros:06d}Z"
 
 
-def event_json(row):
-    """A day-file row (lib.dayfile) as the read API, export and tail show it."""
-    return {"day": row["day"], "seq": row["seq"], "time": iso_micros(row["ts"]),
-            "app": row["app"], "event": row["event"], "value": row["value"],
-            "type": row["type"], "is_unique": row["is_unique"]}
+def local_host_id():
+    """The host a worker names its own files by when the config sets none: the machine's
+    hostname, lower-cased."""
+    return socket.gethostname().lower() or "localhost"
+
+
+def event_json(row, host=None):
+    """A day-file row (lib.dayfile) as export shows it; with host, as the read API and tail
+    show it (they name the host whose file holds the event)."""
+    out = {"day": row["day"]}
+    if host is not None:
+        out["host"] = host
+    out.update({"seq": row["seq"], "time": iso_micros(row["ts"]),
+                "app": row["app"], "event": row["event"], "value": row["value"],
+                "type": row["type"], "is_unique": row["is_unique"]})
+    return out
 
 
 # Documented commands --------------------------------------------------------------------------

@@ -248,6 +248,53 @@ TEST(CursorTest, ForgedEditedOrForeignCursorsAreRefused) {
   EXPECT_EQ(header.status().field(), "Last-Event-ID");
 }
 
+// The cursor of the log merged across hosts carries ts and host as well.
+TEST(CursorTest, HostCursorsRoundTripAndRefuseEdits) {
+  const std::string longest_host(63, 'h');
+  for (const Cursor& c :
+       {Cursor{"2025-03-01", 1, "a", 0}, Cursor{"2025-03-01", 7, "web-1.example", 1740823200000000},
+        Cursor{"1969-12-31", INT64_MAX, longest_host, -5},
+        Cursor{"0001-01-01", 0, "z", INT64_MIN}}) {
+    std::string text = EncodeCursor(c, Key('k'), "events");
+    EXPECT_LE(text.size(), 160u);
+    Result<Cursor> back = DecodeCursor(text, Key('k'), "events", "after");
+    ASSERT_TRUE(back.ok()) << c.host;
+    EXPECT_EQ(*back, c);
+    EXPECT_FALSE(DecodeCursor(text, Key('o'), "events", "after").ok());
+    EXPECT_FALSE(DecodeCursor(text, Key('k'), "tail", "after").ok());
+  }
+  const Cursor c{"2025-03-01", 5, "web-2", 1740823200000001};
+  const std::string good = EncodeCursor(c, Key('k'), "events");
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::vector<std::string> bad = {good.substr(0, good.size() - 1), good + "AA", good.substr(2)};
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string edited = good;
+    edited[i] = alphabet[(alphabet.find(good[i]) + 1) % 64];
+    bad.push_back(edited);
+  }
+  for (const std::string& text : bad) {
+    Result<Cursor> r = DecodeCursor(text, Key('k'), "events", "after");
+    EXPECT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().field(), "after");
+  }
+  // A host cursor and a one-host cursor of the same row differ.
+  EXPECT_NE(EncodeCursor(Cursor{"2025-03-01", 5}, Key('k'), "events"), good);
+}
+
+TEST(HostParamTest, AcceptsHostIdsOnly) {
+  for (const char* ok : {"a", "web-1", "web-1.example.org", "0", "a1.b2-c3"}) {
+    EXPECT_TRUE(CheckHostParam("host", ok).ok()) << ok;
+  }
+  for (std::string bad : {std::string(""), std::string("Web"), std::string("-a"), std::string(".a"),
+                          std::string("a_b"), std::string("a/b"), std::string("a b"),
+                          std::string(64, 'a'), std::string("a\0b", 3)}) {
+    Status s = CheckHostParam("host", bad);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.reason(), "invalid_parameter");
+    EXPECT_EQ(s.field(), "host");
+  }
+}
+
 TEST(HmacTest, MatchesRfc4231) {
   Digest key{};
   const char* jefe = "Jefe";

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "lib/temp_dir.h"
 #include "store/day_store.h"
 #include "store/reader.h"
+#include "unit/dayset/fixed_day_files_for_tests.h"
 #include "unit/store/day_files_for_tests.h"
 
 namespace itslog {
@@ -47,7 +50,8 @@ std::string EventJson(const std::string& day, int seq, const std::string& time,
                       int type, int is_unique = 0) {
   return "{\"day\":\"" + day + "\",\"seq\":" + std::to_string(seq) + ",\"time\":\"" + time +
          "\",\"app\":\"" + app + "\",\"event\":\"" + event + "\",\"value\":" + value +
-         ",\"type\":" + std::to_string(type) + ",\"is_unique\":" + std::to_string(is_unique) + "}";
+         ",\"type\":" + std::to_string(type) + ",\"is_unique\":" + std::to_string(is_unique) +
+         ",\"host\":\"test\"}";
 }
 
 // The (day, seq) pairs of the events of an answer, in order.
@@ -89,6 +93,7 @@ class ReadApiTest : public ::testing::Test {
     ctx.config = &config_;
     ctx.env = &env_;
     ctx.log = &log_;
+    ctx.host = "test";
     ctx.sleep = [this](int64_t micros) {
       slept_micros_ += micros;
       env_.Advance(microseconds(micros));
@@ -229,7 +234,7 @@ TEST_F(ReadApiTest, EventsOfOneDayAsExactJson) {
           EventJson("2025-03-01", 2, "2025-03-01T10:00:00.000000Z", "blog", "read", "null", 3) +
           "," +
           EventJson("2025-03-01", 9, "2025-03-01T11:00:00.000000Z", "blog", "login", "null", 3, 1) +
-          "],\"next\":null}\n");
+          "],\"next\":null,\"hosts\":[\"test\"]}\n");
 }
 
 TEST_F(ReadApiTest, KeysetPaginationCrossesDaysWithoutLossOrRepeat) {
@@ -424,7 +429,7 @@ TEST_F(ReadApiTest, DailyCountsWithSumMinMax) {
       "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":\"price\","
       "\"count\":2,\"numeric\":2,\"sum\":2.75,\"min\":0.25,\"max\":2.5},"
       "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":\"view\","
-      "\"count\":2}]}\n");
+      "\"count\":2}],\"hosts\":[\"test\"]}\n");
 }
 
 TEST_F(ReadApiTest, HourlyCountsAndMixedIntegerAndReal) {
@@ -436,12 +441,14 @@ TEST_F(ReadApiTest, HourlyCountsAndMixedIntegerAndReal) {
             "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01T10:00:00.000000Z\",\"app\":\"shop\","
             "\"event\":\"buy\",\"count\":1,\"numeric\":1,\"sum\":3,\"min\":3,\"max\":3},"
             "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01T11:00:00.000000Z\",\"app\":\"shop\","
-            "\"event\":\"buy\",\"count\":1,\"numeric\":1,\"sum\":-1,\"min\":-1,\"max\":-1}]}\n");
+            "\"event\":\"buy\",\"count\":1,\"numeric\":1,\"sum\":-1,\"min\":-1,\"max\":-1}],"
+            "\"hosts\":[\"test\"]}\n");
   Response mixed = Get("/v1/counts?event=mixed");  // today
   EXPECT_EQ(mixed.body,
             "{\"interval\":\"day\",\"from\":\"2025-03-02\",\"to\":\"2025-03-02\",\"counts\":["
             "{\"day\":\"2025-03-02\",\"bucket\":\"2025-03-02\",\"app\":\"shop\",\"event\":"
-            "\"mixed\",\"count\":2,\"numeric\":2,\"sum\":1.5,\"min\":0.5,\"max\":1}]}\n");
+            "\"mixed\",\"count\":2,\"numeric\":2,\"sum\":1.5,\"min\":0.5,\"max\":1}],\"hosts\":["
+            "\"test\"]}\n");
 }
 
 TEST_F(ReadApiTest, CountsOverARangeFollowNewRows) {
@@ -451,7 +458,7 @@ TEST_F(ReadApiTest, CountsOverARangeFollowNewRows) {
       "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":\"view\","
       "\"count\":2},"
       "{\"day\":\"2025-03-02\",\"bucket\":\"2025-03-02\",\"app\":\"shop\",\"event\":\"view\","
-      "\"count\":N}]}\n";
+      "\"count\":N}],\"hosts\":[\"test\"]}\n";
   std::string two = want;
   two.replace(two.find("N"), 1, "1");
   EXPECT_EQ(Get("/v1/counts?from=2025-03-01&to=2025-03-03&event=view").body, two);
@@ -508,15 +515,15 @@ TEST_F(ReadApiTest, UniquesPerDay) {
             "{\"app\":\"blog\",\"count\":1,\"events\":[\"login\"]},"
             "{\"app\":\"shop\",\"count\":1,\"events\":[\"login\"]}]},"
             "{\"day\":\"2025-03-02\",\"count\":1,\"apps\":["
-            "{\"app\":\"shop\",\"count\":1,\"events\":[\"login\"]}]}]}\n");
+            "{\"app\":\"shop\",\"count\":1,\"events\":[\"login\"]}]}],\"hosts\":[\"test\"]}\n");
   EXPECT_EQ(Get("/v1/uniques").body,
             "{\"from\":\"2025-03-02\",\"to\":\"2025-03-02\",\"days\":["
             "{\"day\":\"2025-03-02\",\"count\":1,\"apps\":["
-            "{\"app\":\"shop\",\"count\":1,\"events\":[\"login\"]}]}]}\n");
+            "{\"app\":\"shop\",\"count\":1,\"events\":[\"login\"]}]}],\"hosts\":[\"test\"]}\n");
   EXPECT_EQ(Get("/v1/uniques?from=2025-03-01&to=2025-03-01&app=blog").body,
             "{\"from\":\"2025-03-01\",\"to\":\"2025-03-01\",\"days\":["
             "{\"day\":\"2025-03-01\",\"count\":1,\"apps\":["
-            "{\"app\":\"blog\",\"count\":1,\"events\":[\"login\"]}]}]}\n");
+            "{\"app\":\"blog\",\"count\":1,\"events\":[\"login\"]}]}],\"hosts\":[\"test\"]}\n");
   const struct {
     const char* query;
     const char* field;
@@ -554,7 +561,7 @@ TEST_F(ReadApiTest, OverviewOfTheLastDays) {
             "{\"app\":\"shop\",\"event\":\"login\",\"count\":2},"
             "{\"app\":\"shop\",\"event\":\"mixed\",\"count\":2},"
             "{\"app\":\"shop\",\"event\":\"price\",\"count\":2},"
-            "{\"app\":\"blog\",\"event\":\"login\",\"count\":1}]}\n");
+            "{\"app\":\"blog\",\"event\":\"login\",\"count\":1}],\"hosts\":[\"test\"]}\n");
   Response week = Get("/v1/overview");
   EXPECT_NE(week.body.find("{\"from\":\"2025-02-24\",\"to\":\"2025-03-02\",\"days\":["
                            "{\"day\":\"2025-02-24\",\"total\":0,\"apps\":[]},"),
@@ -600,7 +607,7 @@ TEST_F(ReadApiTest, CountsOfAFileReplacedInPlaceAreReadAgain) {
             "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":"
             "\"other\",\"count\":11},"
             "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":\"view\","
-            "\"count\":1}]}\n");
+            "\"count\":1}],\"hosts\":[\"test\"]}\n");
   // And a replacement with as many rows as the cache holds.
   TempDir third;
   FakeEnv third_env("2025-03-01T08:00:00Z");
@@ -617,7 +624,7 @@ TEST_F(ReadApiTest, CountsOfAFileReplacedInPlaceAreReadAgain) {
   EXPECT_EQ(same_size.body,
             "{\"interval\":\"day\",\"from\":\"2025-03-01\",\"to\":\"2025-03-01\",\"counts\":["
             "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":"
-            "\"third\",\"count\":12}]}\n");
+            "\"third\",\"count\":12}],\"hosts\":[\"test\"]}\n");
 }
 
 // Days, hours and times in a zone with daylight saving time: 2025-03-09 has 23 hours in
@@ -657,6 +664,7 @@ TEST(ReadApiZoneTest, DaysAndHoursFollowTheConfiguredZone) {
   ctx.config = &config;
   ctx.env = &env;
   ctx.log = &log;
+  ctx.host = "test";
   ReadApi api(ctx);
   auto get = [&](const std::string& path, const std::string& query) {
     Request r;
@@ -681,7 +689,7 @@ TEST(ReadApiZoneTest, DaysAndHoursFollowTheConfiguredZone) {
             "{\"day\":\"2025-03-09\",\"bucket\":\"2025-03-09T07:00:00.000000Z\",\"app\":\"shop\","
             "\"event\":\"b\",\"count\":1},"
             "{\"day\":\"2025-03-09\",\"bucket\":\"2025-03-10T03:00:00.000000Z\",\"app\":\"shop\","
-            "\"event\":\"c\",\"count\":1}]}\n");
+            "\"event\":\"c\",\"count\":1}],\"hosts\":[\"test\"]}\n");
   Response fall = get("/v1/counts", "day=2025-11-02&interval=hour");
   EXPECT_EQ(fall.body,
             "{\"interval\":\"hour\",\"from\":\"2025-11-02\",\"to\":\"2025-11-02\",\"counts\":["
@@ -690,7 +698,7 @@ TEST(ReadApiZoneTest, DaysAndHoursFollowTheConfiguredZone) {
             "{\"day\":\"2025-11-02\",\"bucket\":\"2025-11-02T06:00:00.000000Z\",\"app\":\"shop\","
             "\"event\":\"f\",\"count\":1},"
             "{\"day\":\"2025-11-02\",\"bucket\":\"2025-11-03T04:00:00.000000Z\",\"app\":\"shop\","
-            "\"event\":\"g\",\"count\":1}]}\n");
+            "\"event\":\"g\",\"count\":1}],\"hosts\":[\"test\"]}\n");
 }
 
 // Keeps what the handlers log.
@@ -761,19 +769,21 @@ TEST_F(ReadApiTest, ExtremeTimesOfAnEditedFileAreCounted) {
 // The first and last days a date can name are days like any other.
 TEST_F(ReadApiTest, TheLastDayOfYear9999AndTheFirstOfYear1) {
   WriteTwoDays();
-  EXPECT_EQ(Get("/v1/events?day=9999-12-31").body, "{\"events\":[],\"next\":null}\n");
-  EXPECT_EQ(Get("/v1/events?since=9999-12-31").body, "{\"events\":[],\"next\":null}\n");
+  EXPECT_EQ(Get("/v1/events?day=9999-12-31").body, "{\"events\":[],\"next\":null,\"hosts\":[]}\n");
+  EXPECT_EQ(Get("/v1/events?since=9999-12-31").body,
+            "{\"events\":[],\"next\":null,\"hosts\":[]}\n");
   EXPECT_EQ(Get("/v1/events?since=9999-12-31T23:00:00Z&until=9999-12-31T23:30:00Z").status, 200);
-  EXPECT_EQ(Get("/v1/events?day=0001-01-01").body, "{\"events\":[],\"next\":null}\n");
+  EXPECT_EQ(Get("/v1/events?day=0001-01-01").body, "{\"events\":[],\"next\":null,\"hosts\":[]}\n");
   EXPECT_EQ(Get("/v1/uniques?from=9999-12-30&to=9999-12-31").body,
             "{\"from\":\"9999-12-30\",\"to\":\"9999-12-31\",\"days\":["
             "{\"day\":\"9999-12-30\",\"count\":0,\"apps\":[]},"
-            "{\"day\":\"9999-12-31\",\"count\":0,\"apps\":[]}]}\n");
+            "{\"day\":\"9999-12-31\",\"count\":0,\"apps\":[]}],\"hosts\":[]}\n");
   EXPECT_EQ(Get("/v1/uniques?from=9999-12-31").body,
             "{\"from\":\"9999-12-31\",\"to\":\"9999-12-31\",\"days\":["
-            "{\"day\":\"9999-12-31\",\"count\":0,\"apps\":[]}]}\n");
+            "{\"day\":\"9999-12-31\",\"count\":0,\"apps\":[]}],\"hosts\":[]}\n");
   EXPECT_EQ(Get("/v1/counts?day=9999-12-31").body,
-            "{\"interval\":\"day\",\"from\":\"9999-12-31\",\"to\":\"9999-12-31\",\"counts\":[]}\n");
+            "{\"interval\":\"day\",\"from\":\"9999-12-31\",\"to\":\"9999-12-31\",\"counts\":[],"
+            "\"hosts\":[]}\n");
 }
 
 // Isolation ---------------------------------------------------------------------------------
@@ -801,7 +811,7 @@ TEST_F(ReadApiTest, IsolationMatrix) {
   EXPECT_EQ(events.body.find("\"app\":\"blog\""), std::string::npos) << events.body;
   EXPECT_EQ(Positions(events.body).size(), 12u);
   Response by_event = Get("/v1/events?since=2025-03-01&event=read", "shop-reader");
-  EXPECT_EQ(by_event.body, "{\"events\":[],\"next\":null}\n");
+  EXPECT_EQ(by_event.body, "{\"events\":[],\"next\":null,\"hosts\":[\"test\"]}\n");
   Response counts = Get("/v1/counts?from=2025-03-01&to=2025-03-02", "shop-reader");
   EXPECT_EQ(counts.status, 200);
   EXPECT_EQ(counts.body.find("\"app\":\"blog\""), std::string::npos) << counts.body;
@@ -1036,6 +1046,214 @@ TEST_F(ReadApiTest, TailShowsOnlyTheKeysAppsAndMovesPastTheOthers) {
   ExpectError(Get("/v1/events?after=" + last_id), 400, "invalid_parameter", "after", "a tail id");
   ExpectError(Get("/v1/tail?since=2025-03-01"), 400, "invalid_parameter", "since", "since");
   ExpectError(Get("/v1/tail?app=-x"), 400, "invalid_parameter", "app", "bad app");
+}
+
+// Several hosts ------------------------------------------------------------------------------
+
+// This host ("test", in dir_) and two others whose files an archive would list beside its own.
+class MultiHostReadApiTest : public ReadApiTest {
+ protected:
+  MultiHostReadApiTest() {
+    ReadContext ctx;
+    ctx.config = &config_;
+    ctx.env = &env_;
+    ctx.log = &log_;
+    ctx.host = "test";
+    ctx.day_files = &files_;
+    api_ = std::make_unique<ReadApi>(ctx);
+  }
+
+  void Log(const std::string& host, const Event& e) {
+    std::string dir = host == "test" ? dir_.path() : others_[host].path();
+    StoreOptions o;
+    o.data_dir = dir;
+    o.host = host;
+    DayStore store(&env_, o);
+    auto r = store.Append(std::span<const Event>(&e, 1));
+    ASSERT_TRUE(r.ok() && (*r)[0].ok());
+    std::vector<HostFile>& list = files_.days[(*r)[0]->day];
+    for (const HostFile& f : list) {
+      if (f.host == host) {
+        return;
+      }
+    }
+    list.push_back(HostFile{host, DayFilePath(dir, (*r)[0]->day), host == "test"});
+    std::sort(list.begin(), list.end(),
+              [](const HostFile& a, const HostFile& b) { return a.host < b.host; });
+  }
+
+  // 2025-03-01: three hosts at one microsecond, then web-3; 2025-03-02: a unique (shop, login)
+  // stored by two hosts. Today is 2025-03-02.
+  void WriteThreeHosts() {
+    Log("web-2", Ev("shop", "view", ValueType::kInteger, "5"));
+    Log("test", Ev("shop", "view", ValueType::kInteger, "1"));
+    Log("web-3", Ev("blog", "read"));
+    env_.Advance(microseconds(1));
+    Log("web-3", Ev("shop", "view", ValueType::kInteger, "-2"));
+    env_.SetNow("2025-03-02T09:00:00Z");
+    Log("web-3", Ev("shop", "login", ValueType::kText, std::nullopt, true));
+    Log("web-2", Ev("blog", "read"));
+    env_.Advance(microseconds(7));
+    Log("test", Ev("shop", "login", ValueType::kText, std::nullopt, true));
+    env_.SetNow("2025-03-02T12:00:00Z");
+  }
+
+  // "day/host/seq" of each event of an answer.
+  static std::vector<std::string> HostPositions(const std::string& body) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while ((at = body.find("{\"day\":\"", at)) != std::string::npos) {
+      std::string day = body.substr(at + 8, 10);
+      size_t host_at = body.find("\"host\":\"", at) + 8;
+      std::string host = body.substr(host_at, body.find('"', host_at) - host_at);
+      size_t seq_at = body.find("\"seq\":", at) + 6;
+      out.push_back(day + "/" + host + "/" +
+                    std::to_string(std::strtoll(body.c_str() + seq_at, nullptr, 10)));
+      at = seq_at;
+    }
+    return out;
+  }
+
+  FixedDayFiles files_;
+  std::map<std::string, TempDir> others_;
+};
+
+TEST_F(MultiHostReadApiTest, EventsOfAllHostsByTimeHostSeqInPagesOfAnySize) {
+  WriteThreeHosts();
+  const std::vector<std::string> all = {
+      "2025-03-01/test/1",  "2025-03-01/web-2/1", "2025-03-01/web-3/1", "2025-03-01/web-3/2",
+      "2025-03-02/web-2/1", "2025-03-02/web-3/1", "2025-03-02/test/1"};
+  Response r = Get("/v1/events?since=2025-03-01");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(HostPositions(r.body), all);
+  EXPECT_NE(r.body.find("],\"next\":null,\"hosts\":[\"test\",\"web-2\",\"web-3\"]}"),
+            std::string::npos)
+      << r.body;
+  for (int limit = 1; limit <= 7; ++limit) {
+    std::vector<std::string> got;
+    std::string after;
+    for (int page = 0; page < 20; ++page) {
+      Response p = Get("/v1/events?since=2025-03-01&limit=" + std::to_string(limit) +
+                       (after.empty() ? "" : "&after=" + after));
+      ASSERT_EQ(p.status, 200) << p.body;
+      std::vector<std::string> part = HostPositions(p.body);
+      got.insert(got.end(), part.begin(), part.end());
+      after = NextOf(p.body);
+      if (after.empty()) {
+        break;
+      }
+      EXPECT_EQ(static_cast<int>(part.size()), limit);
+    }
+    EXPECT_EQ(got, all) << "limit " << limit;
+  }
+  EXPECT_EQ(
+      HostPositions(Get("/v1/events?since=2025-03-01&app=shop&event=view").body),
+      (std::vector<std::string>{"2025-03-01/test/1", "2025-03-01/web-2/1", "2025-03-01/web-3/2"}));
+}
+
+TEST_F(MultiHostReadApiTest, OneEventOfAHostOrOfThisHost) {
+  WriteThreeHosts();
+  Response theirs = Get("/v1/events/2025-03-01/web-2/1");
+  EXPECT_EQ(theirs.status, 200) << theirs.body;
+  EXPECT_EQ(theirs.body,
+            "{\"day\":\"2025-03-01\",\"seq\":1,\"time\":\"2025-03-01T10:00:00.000000Z\",\"app\":"
+            "\"shop\",\"event\":\"view\",\"value\":\"5\",\"type\":1,\"is_unique\":0,\"host\":"
+            "\"web-2\"}\n");
+  Response mine = Get("/v1/events/2025-03-01/1");
+  EXPECT_EQ(
+      mine.body,
+      EventJson("2025-03-01", 1, "2025-03-01T10:00:00.000000Z", "shop", "view", "\"1\"", 1) + "\n");
+  EXPECT_EQ(Get("/v1/events/2025-03-01/test/1").body, mine.body);
+  ExpectError(Get("/v1/events/2025-03-01/2"), 404, "not_found", "", "this host has one row");
+  EXPECT_EQ(Get("/v1/events/2025-03-01/web-3/2").status, 200);
+  ExpectError(Get("/v1/events/2025-03-01/web-9/1"), 404, "not_found", "", "no such host");
+  ExpectError(Get("/v1/events/2025-03-01/Web-2/1"), 400, "invalid_parameter", "host", "upper");
+  ExpectError(Get("/v1/events/2025-03-01/-x/1"), 400, "invalid_parameter", "host", "dash");
+  ExpectError(Get("/v1/events/2025-03-01/web-2/0"), 400, "invalid_parameter", "seq", "seq 0");
+  ExpectError(Get("/v1/events/2025-02-30/web-2/1"), 400, "invalid_parameter", "day", "day");
+  // Another app's event is not there for this key.
+  ExpectError(Get("/v1/events/2025-03-01/web-3/1", "shop-reader"), 404, "not_found", "", "app");
+  ExpectError(Get("/v1/events/2025-03-01/web-3/1", "ingest"), 403, "missing_scope", "", "scope");
+}
+
+TEST_F(MultiHostReadApiTest, CountsAddUpAndAUniqueOfTwoHostsCountsOnce) {
+  WriteThreeHosts();
+  EXPECT_EQ(Get("/v1/counts?day=2025-03-01&event=view").body,
+            "{\"interval\":\"day\",\"from\":\"2025-03-01\",\"to\":\"2025-03-01\",\"counts\":["
+            "{\"day\":\"2025-03-01\",\"bucket\":\"2025-03-01\",\"app\":\"shop\",\"event\":\"view\","
+            "\"count\":3,\"numeric\":3,\"sum\":4,\"min\":-2,\"max\":5}],"
+            "\"hosts\":[\"test\",\"web-2\",\"web-3\"]}\n");
+  EXPECT_EQ(Get("/v1/uniques?from=2025-03-01&to=2025-03-02").body,
+            "{\"from\":\"2025-03-01\",\"to\":\"2025-03-02\",\"days\":["
+            "{\"day\":\"2025-03-01\",\"count\":0,\"apps\":[]},"
+            "{\"day\":\"2025-03-02\",\"count\":1,\"apps\":["
+            "{\"app\":\"shop\",\"count\":1,\"events\":[\"login\"]}]}],"
+            "\"hosts\":[\"test\",\"web-2\",\"web-3\"]}\n");
+  Response overview = Get("/v1/overview?days=2");
+  EXPECT_NE(overview.body.find("{\"day\":\"2025-03-01\",\"total\":4,\"apps\":[{\"app\":"
+                               "\"blog\",\"count\":1},{\"app\":\"shop\",\"count\":3}]},"
+                               "{\"day\":\"2025-03-02\",\"total\":3,"),
+            std::string::npos)
+      << overview.body;
+  EXPECT_NE(overview.body.find(",\"hosts\":[\"test\",\"web-2\",\"web-3\"]}"), std::string::npos);
+  // A key sees the hosts, not the other apps' counts.
+  Response shop = Get("/v1/counts?day=2025-03-01", "shop-reader");
+  EXPECT_EQ(shop.body.find("blog"), std::string::npos) << shop.body;
+}
+
+// A cursor issued before answers merged hosts (day and seq of this host's file) still pages on
+// from that row of this host.
+TEST_F(MultiHostReadApiTest, AOneHostCursorStillPagesOn) {
+  WriteThreeHosts();
+  std::string binding = "events";
+  for (const char* v : {"", "", "", "2025-03-01", ""}) {
+    binding += '\0';
+    binding += v;
+  }
+  const Digest key = ReadApi::CursorKeyFor(config_);
+  Response r = Get("/v1/events?since=2025-03-01&after=" +
+                   EncodeCursor(Cursor{"2025-03-01", 1}, key, binding));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(
+      HostPositions(r.body),
+      (std::vector<std::string>{"2025-03-01/web-2/1", "2025-03-01/web-3/1", "2025-03-01/web-3/2",
+                                "2025-03-02/web-2/1", "2025-03-02/web-3/1", "2025-03-02/test/1"}));
+  ExpectError(Get("/v1/events?since=2025-03-01&after=" +
+                  EncodeCursor(Cursor{"2025-03-01", 9}, key, binding)),
+              400, "invalid_parameter", "after", "a row this host does not hold");
+  // A host cursor is bound to its query like the others.
+  ExpectError(Get("/v1/events?since=2025-03-01&app=shop&after=" +
+                  EncodeCursor(Cursor{"2025-03-01", 1, "web-2", 0}, key, binding)),
+              400, "invalid_parameter", "after", "another query");
+}
+
+TEST_F(MultiHostReadApiTest, AnUnreachableArchiveIs503AndABadFileNamesTheObject) {
+  WriteThreeHosts();
+  const char* routes[] = {"/v1/events?since=2025-03-01",
+                          "/v1/events/2025-03-01/web-2/1",
+                          "/v1/events/2025-03-01/1",
+                          "/v1/counts?day=2025-03-01",
+                          "/v1/uniques",
+                          "/v1/overview"};
+  files_.fail = UnavailableError("s3_unavailable", "the bucket cannot be reached: timeout");
+  for (const char* route : routes) {
+    Response r = Get(route);
+    ExpectError(r, 503, "s3_unavailable", "", route);
+    bool retry_after = false;
+    for (const auto& [name, value] : r.headers) {
+      retry_after = retry_after || (name == "Retry-After" && !value.empty());
+    }
+    EXPECT_TRUE(retry_after) << route;
+  }
+  files_.fail = CorruptError("archive_corrupt",
+                             "logs/2025-03-01/hosts/web-2/2025-03-01-v1.itslog does not match its "
+                             "seal (file_sha256)");
+  for (const char* route : routes) {
+    Response r = Get(route);
+    ExpectError(r, 500, "archive_corrupt", "", route);
+    EXPECT_NE(r.body.find("logs/2025-03-01/hosts/web-2/2025-03-01-v1.itslog"), std::string::npos)
+        << r.body;
+  }
 }
 
 }  // namespace

@@ -74,9 +74,25 @@ TEST(RouterTest, WrongMethodGives405WithAllow) {
   }
 }
 
+TEST(RouterTest, OneEventByDayAndSeqWithOrWithoutHost) {
+  Route mine = MatchRoute("GET", "/v1/events/2025-03-01/7");
+  EXPECT_EQ(mine.id, RouteId::kEventBySeq);
+  EXPECT_EQ(mine.day, "2025-03-01");
+  EXPECT_EQ(mine.host, "");
+  EXPECT_EQ(mine.seq, "7");
+  Route theirs = MatchRoute("HEAD", "/v1/events/2025-03-01/web-2/8");
+  EXPECT_EQ(theirs.id, RouteId::kEventBySeq);
+  EXPECT_EQ(theirs.day, "2025-03-01");
+  EXPECT_EQ(theirs.host, "web-2");
+  EXPECT_EQ(theirs.seq, "8");
+  Route put = MatchRoute("PUT", "/v1/events/2025-03-01/web-2/8");
+  EXPECT_EQ(put.id, RouteId::kMethodNotAllowed);
+  EXPECT_EQ(put.allow, "GET, HEAD");
+}
+
 TEST(RouterTest, UnknownPathsAreNotFound) {
   for (const char* path :
-       {"/", "/v1", "/v1/events/x/y/z", "/v1/event/a", "/v1/event/a/b/c", "/a/b/c", "/v1/x"}) {
+       {"/", "/v1", "/v1/events/x/y/z/w", "/v1/event/a", "/v1/event/a/b/c", "/a/b/c", "/v1/x"}) {
     EXPECT_EQ(MatchRoute("PUT", path).id, RouteId::kNotFound) << path;
   }
 }

@@ -268,9 +268,11 @@ TEST_F(DayReaderTest, AggregateCountsPerEventAndHourIncrementally) {
 }
 
 TEST_F(DayReaderTest, UniquesListsTheDaysUniqueEventsBySeq) {
+  Append(&env_, dir_.path(), {Ev("a", "x"), Ev("a", "u1", ValueType::kText, std::nullopt, true)});
+  const int64_t first = env_.NowMicros();
+  env_.Advance(std::chrono::microseconds(5));
   Append(&env_, dir_.path(),
-         {Ev("a", "x"), Ev("a", "u1", ValueType::kText, std::nullopt, true),
-          Ev("a", "u2", ValueType::kText, std::nullopt, true),
+         {Ev("a", "u2", ValueType::kText, std::nullopt, true),
           Ev("a", "u1", ValueType::kText, std::nullopt, true)});
   auto r = Open();
   auto u = r->Uniques();
@@ -278,6 +280,9 @@ TEST_F(DayReaderTest, UniquesListsTheDaysUniqueEventsBySeq) {
   ASSERT_EQ(u->size(), 2u);
   EXPECT_EQ((*u)[0].seq, 2);
   EXPECT_EQ(r->events().Find((*u)[1].event_id)->name, "u2");
+  // Each with its row's time (the order of first logging across hosts).
+  EXPECT_EQ((*u)[0].ts, first);
+  EXPECT_EQ((*u)[1].ts, first + 5);
 }
 
 TEST_F(DayReaderTest, CountsByEvent) {
