@@ -87,6 +87,8 @@ def main():
         os.makedirs(os.path.join(args.build, "bench"), exist_ok=True)
         with open(os.path.join(args.build, "bench", "dashboard.json"), "w") as f:
             json.dump(result, f, indent=2)
+        for i, reqs in enumerate(result["requests"]):
+            print(f"  load {i}: API requests (path start+duration ms): {', '.join(reqs)}")
         verdict = "within" if result["max_ms"] <= LIMIT_MS else "OVER"
         print("dashboard overview, today with {:,} rows, Chromium over loopback:".format(ROWS))
         print(f"  first load (workers read the file): {result['first_ms']} ms")

@@ -39,16 +39,25 @@ try {
     if (drawn !== "24" || !(Number(total) > 0)) {
       throw new Error(`overview incomplete: chart ${drawn}, total ${total}`);
     }
-    return {ms, total: Number(total)};
+    // Where the time went: the page's requests to the API, and when the first byte came.
+    const api = await page.evaluate(() => performance.getEntriesByType("resource")
+      .filter((e) => e.name.includes("/v1/"))
+      .map((e) => `${new URL(e.name).pathname.replace(/.*\/v1\//, "")}` +
+        ` ${Math.round(e.startTime)}+${Math.round(e.duration)}`));
+    return {ms, total: Number(total), api};
   };
   const first = await once();
   const loads = [];
+  const requests = [first.api];
   for (let i = 0; i < LOADS; i++) {
-    loads.push((await once()).ms);
+    const r = await once();
+    loads.push(r.ms);
+    requests.push(r.api);
   }
   const sorted = loads.slice().sort((a, b) => a - b);
   console.log(JSON.stringify({first_ms: first.ms, total: first.total, loads_ms: loads,
-    median_ms: sorted[Math.floor(sorted.length / 2)], max_ms: sorted[sorted.length - 1]}));
+    median_ms: sorted[Math.floor(sorted.length / 2)], max_ms: sorted[sorted.length - 1],
+    requests}));
 } finally {
   await context.close();
   rmSync(profile, {recursive: true, force: true});

@@ -104,11 +104,18 @@ export async function showAlerts(p, errorHandler) {
     const actions = el("td", {class: "actions"});
     actions.append(el("button", {type: "button", class: "quiet",
       onclick: () => showIncident(inc.id).catch(onError)}, "Timeline"));
-    if (inc.status === "triggered") {
-      const b = el("button", {type: "button"}, "Acknowledge");
+    const move = (label, status) => {
+      const b = el("button", {type: "button", "aria-label": label + ": " + (inc.title || "")},
+        label);
       b.addEventListener("click", () => act(b, () => sendJson("PATCH",
-        "v1/incidents/" + encodeURIComponent(inc.id), {status: "acknowledged"})));
+        "v1/incidents/" + encodeURIComponent(inc.id), {status})));
       actions.append(b);
+    };
+    if (inc.status === "triggered") {
+      move("Acknowledge", "acknowledged");
+    }
+    if (inc.status === "triggered" || inc.status === "acknowledged") {
+      move("Resolve", "resolved");
     }
     it.tBodies[0].append(el("tr", {dataset: {id: String(inc.id), status: inc.status || ""}},
       el("td", {text: inc.title || ""}),

@@ -4,7 +4,7 @@
 
 import {getJson} from "./api.js";
 import {$, changeClass, clear, el, emptyRow, fmtChange, fmtInt, fmtShare, setText} from "./dom.js";
-import {navigate, periodFor, serverToday} from "./state.js";
+import {knownOrGuessedToday, navigate, periodFor, serverToday} from "./state.js";
 
 const HOUR = 3600000;
 const DAY = 86400000;
@@ -225,23 +225,38 @@ export async function showOverview(p) {
   const view = $("#view-overview");
   view.dataset.state = "loading";
   view.setAttribute("aria-busy", "true");
-  const today = await serverToday(signal);
-  const per = periodFor(p, today);
+  // The period's requests go out at once, with the server's today if known, else a guess that
+  // is checked by the request that learns it (on a miss, the figures are asked for again).
   const app = p.get("app") || "";
   const event = p.get("event") || "";
+  const guess = knownOrGuessedToday();
+  const checked = guess.known ? Promise.resolve(guess.day) : serverToday(signal);
+  let today = guess.day;
+  let per;
+  let counts;
+  let uniques;
+  for (;;) {
+    per = periodFor(p, today);
+    const uFrom = per.key === "24h" ? new Date(per.curStart).toISOString().slice(0, 10) : per.from;
+    const uTo = per.key === "24h" ? today : per.to;
+    [counts, uniques] = await Promise.all([
+      getJson("v1/counts", {app, event, from: per.fetchFrom, to: per.fetchTo,
+        interval: per.interval}, signal),
+      getJson("v1/uniques", {app, from: uFrom, to: uTo}, signal),
+      checked,
+    ]);
+    const real = await checked;
+    if (real === today) {
+      break;
+    }
+    today = real;
+  }
   $("#period").value = per.key;
   $("#custom-range").hidden = per.key !== "custom";
   if (per.key === "custom") {
     $("#period-from").value = per.from;
     $("#period-to").value = per.to;
   }
-  const uFrom = per.key === "24h" ? new Date(per.curStart).toISOString().slice(0, 10) : per.from;
-  const uTo = per.key === "24h" ? today : per.to;
-  const [counts, uniques] = await Promise.all([
-    getJson("v1/counts", {app, event, from: per.fetchFrom, to: per.fetchTo,
-      interval: per.interval}, signal),
-    getJson("v1/uniques", {app, from: uFrom, to: uTo}, signal),
-  ]);
   const sum = summarise(per, counts.counts || []);
   setText($("#overview-range"), "Showing " + per.label + (app ? ", app " + app : "")
     + (event ? ", event " + event : "") + "; compared with " + per.prevLabel + ".");

@@ -65,6 +65,15 @@ export function resetToday() {
   today = null;
 }
 
+// The server's today when it is known; else the UTC date here, the server's default zone (the
+// caller checks it against serverToday() and starts over when they differ).
+export function knownOrGuessedToday() {
+  if (today && Date.now() - todayAt < 60000) {
+    return {day: today, known: true};
+  }
+  return {day: new Date().toISOString().slice(0, 10), known: false};
+}
+
 // The period of the overview (and the default range of the events list):
 //   {key, from, to, interval, prevFrom, prevTo, hours: [start ms of the current hours] | null,
 //    label}
