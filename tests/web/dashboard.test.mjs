@@ -384,6 +384,18 @@ const cases = {
       await ready(b.page, "events");
       const text = await b.page.locator("#events-table tbody td.value").first().textContent();
       assert.equal(text, HOSTILE);
+      // The host of the event, when the API names one.
+      const [hostile] = (await api("v1/events", {app: "shop.example", event: "search"})).events;
+      const hostCell = b.page.locator("#events-table tbody td.host-col").first();
+      if (hostile.host) {
+        assert.equal(await hostCell.textContent(), hostile.host);
+        assert.equal(await hostCell.isVisible(), true);
+        assert.equal(await b.page.locator("#events-table th.host-col").isVisible(), true);
+        assert.equal(await b.page.locator("#events-table tbody td.seq").first().textContent(),
+          `${hostile.day}/${hostile.host}/${hostile.seq}`);
+      } else {
+        assert.equal(await hostCell.isVisible(), false);
+      }
       assert.equal(await b.page.locator("main img").count(), 0, "no element made from a value");
       await b.page.waitForTimeout(300);  // an onerror would have fired by now
       assert.deepEqual(b.problems, []);
