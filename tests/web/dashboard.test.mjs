@@ -438,7 +438,8 @@ const cases = {
       const values = await b.page.locator("#live-table tbody td.value").allTextContents();
       assert.deepEqual(values, [v3, v2, v1], "each once, newest first, only the filtered app");
       await b.page.locator("#live-clear").click();
-      assert.equal(await b.page.locator("#live-table tbody tr").count(), 0);
+      assert.equal(await b.page.locator("#live-table tbody tr[data-seq]").count(), 0);
+      assert.match(await b.page.locator("#live-table tbody").textContent(), /No new events yet/);
       // Leaving the view ends the stream.
       await b.page.getByRole("link", {name: "Overview"}).click();
       await ready(b.page, "overview");

@@ -3,7 +3,7 @@
 // so that nothing is missed, also across a pause.
 
 import {authHeaders, errorFor, url} from "./api.js";
-import {$, eventRow, setText} from "./dom.js";
+import {$, emptyRow, eventRow, setText} from "./dom.js";
 
 const MAX_ROWS = 500;
 
@@ -23,8 +23,17 @@ function status(text, state) {
   node.dataset.state = state;
 }
 
+function emptyList() {
+  const table = $("#live-table");
+  table.tBodies[0].replaceChildren(emptyRow(table, "No new events yet: they appear here as "
+    + "they are stored, newest first."));
+}
+
 function addEvent(e) {
   const tbody = $("#live-table").tBodies[0];
+  for (const r of tbody.querySelectorAll("tr.empty")) {
+    r.remove();
+  }
   const showHost = Boolean(e.host);
   if (showHost) {
     for (const th of $("#live-table").querySelectorAll("th.host-col")) {
@@ -176,7 +185,7 @@ export function bindLive() {
     }
   });
   $("#live-clear").addEventListener("click", () => {
-    $("#live-table").tBodies[0].replaceChildren();
+    emptyList();
     received = 0;
   });
 }
@@ -204,7 +213,7 @@ export function startLive(p, errorHandler) {
   stopLive();
   if (key !== filterKey) {
     lastId = "";
-    $("#live-table").tBodies[0].replaceChildren();
+    emptyList();
   }
   filterKey = key;
   currentParams = next;
