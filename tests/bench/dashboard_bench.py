@@ -2,7 +2,8 @@
 """`make bench`, the dashboard part: today's day file with BENCH_DASHBOARD_ROWS rows (default
 1,000,000; three apps, a dozen events, spread over the day so far), the shipped nginx config
 and two workers; tests/web/dashboard.bench.mjs loads the overview in Debian's Chromium and
-times it until the figures and the chart are drawn. The first load meets workers that have not
+times it until the figures and the chart are drawn (BENCH_DASHBOARD_LOADS loads after the
+first, default 10). The first load meets workers that have not
 read the file yet; the next ones are what a reader who comes back sees. Prints the figures and
 writes BUILD/bench/dashboard.json. Skipped (with a line saying so) when node, Chromium or
 playwright-core are missing.
@@ -70,7 +71,8 @@ def main():
                                     tail_max_seconds=30)
         stack.start()
         env = dict(os.environ, ITSLOG_BASE=f"http://127.0.0.1:{stack.port}/its-log/",
-                   ITSLOG_KEY=stack.keys.read)
+                   ITSLOG_KEY=stack.keys.read,
+                   BENCH_LOADS=os.environ.get("BENCH_DASHBOARD_LOADS", "") or "10")
         r = subprocess.run([which("node"), os.path.join(WEB_TESTS, "dashboard.bench.mjs")],
                            cwd=WEB_TESTS, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=600)
@@ -89,11 +91,20 @@ def main():
             json.dump(result, f, indent=2)
         for i, reqs in enumerate(result["requests"]):
             print(f"  load {i}: API requests (path start+duration ms): {', '.join(reqs)}")
-        verdict = "within" if result["max_ms"] <= LIMIT_MS else "OVER"
-        print("dashboard overview, today with {:,} rows, Chromium over loopback:".format(ROWS))
-        print(f"  first load (workers read the file): {result['first_ms']} ms")
-        print(f"  next {len(result['loads_ms'])} loads: median {result['median_ms']} ms, "
-              f"max {result['max_ms']} ms ({verdict} {LIMIT_MS} ms)")
+        worst = max(result["first_page_ms"], result["max_page_ms"])
+        verdict = "within" if worst <= LIMIT_MS else "OVER"
+        result["loadavg"] = os.getloadavg()
+        print("dashboard overview, today with {:,} rows, Chromium over loopback "
+              "(load average {:.1f} on {} cores):".format(ROWS, result["loadavg"][0],
+                                                          os.cpu_count()))
+        print("  (page: navigation start to figures and chart drawn, by the page's clock; "
+              "wall: as the harness waited for it)")
+        print(f"  first load (a worker reads the file): page {result['first_page_ms']} ms, "
+              f"wall {result['first_ms']} ms")
+        print(f"  next {len(result['loads_ms'])} loads: page median {result['median_page_ms']} "
+              f"ms, max {result['max_page_ms']} ms; wall median {result['median_ms']} ms, "
+              f"max {result['max_ms']} ms")
+        print(f"  every load's page time {verdict} {LIMIT_MS} ms (slowest {worst} ms)")
         return 0
     finally:
         if stack is not None:

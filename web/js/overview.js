@@ -302,6 +302,7 @@ export async function showOverview(p) {
   drawChart(per, data);
   view.removeAttribute("aria-busy");
   view.dataset.state = "ready";
+  performance.mark("itslog-overview-ready");  // for the bench: time since navigation started
   return per;
 }
 
