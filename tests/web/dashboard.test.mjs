@@ -196,6 +196,21 @@ const cases = {
         assert.equal(share, `${new Intl.NumberFormat("en", {maximumFractionDigits: 1})
           .format(pct)} %`);
       }
+      // The last 24 hours (whole hours, the current one included) against the 24 before,
+      // counted from the events themselves.
+      const hour = Math.floor(Date.now() / 3600000);
+      await b.page.goto(UI + "?period=24h");
+      await ready(b.page, "overview");
+      if (Math.floor(Date.now() / 3600000) === hour) {  // else the hour turned meanwhile
+        const at = (h) => new Date(h * 3600000).toISOString();
+        const f = await figures(b.page);
+        assert.equal(f.total, (await allEvents({since: at(hour - 23)})).length, "24 h");
+        assert.equal(f.previous, (await allEvents({since: at(hour - 47), until: at(hour - 23)}))
+          .length, "the 24 h before");
+        assert.equal(await b.page.locator("#chart").getAttribute("data-drawn"), "24");
+      }
+      await b.page.goto(UI + "?period=7d");
+      await ready(b.page, "overview");
       await b.page.screenshot({path: join(SHOTS, "dashboard-overview.png"), fullPage: true});
       assert.deepEqual(b.problems, []);
     } finally {
@@ -356,6 +371,20 @@ const cases = {
         .evaluateAll((rows) => rows.map((r) => r.dataset.day));
       assert.equal(days.length, 25);
       assert.ok(days.every((d) => d === yesterday));
+      // A time range instead (UTC): yesterday 06:00 to 12:00.
+      await b.page.locator("#ev-day").fill("");
+      await b.page.locator("#ev-since").fill(`${yesterday}T06:00`);
+      await b.page.locator("#ev-until").fill(`${yesterday}T12:00`);
+      await b.page.locator("#events-form button[type=submit]").click();
+      await b.page.waitForURL((u) => u.searchParams.get("since") === `${yesterday}T06:00:00Z`
+        && u.searchParams.get("until") === `${yesterday}T12:00:00Z` && !u.searchParams.get("day"));
+      await ready(b.page, "events");
+      const times = await b.page.locator("#events-table tbody tr[data-seq] time")
+        .evaluateAll((ts) => ts.map((t) => t.getAttribute("datetime")));
+      const inRange = await allEvents({since: `${yesterday}T06:00:00Z`,
+        until: `${yesterday}T12:00:00Z`});
+      assert.deepEqual(times, inRange.slice(0, 25).map((e) => e.time));
+      assert.ok(times.every((t) => t >= `${yesterday}T06` && t < `${yesterday}T12`));
       assert.deepEqual(b.problems, []);
     } finally {
       await b.close();
