@@ -112,6 +112,7 @@ class DashboardNginxTest(StackTestCase):
                "ITSLOG_DEAD_BASE": f"http://127.0.0.1:{self.stack.dead_port}/its-log/",
                "ITSLOG_KEY": keys.all, "ITSLOG_KEY_READ_ONLY": keys.read,
                "ITSLOG_KEY_INGEST_ONLY": keys.ingest_a, "ITSLOG_KEY_UNKNOWN": keys.unknown,
+               "ITSLOG_KEY_ADMIN": keys.admin,
                "ITSLOG_TAIL_SECONDS": str(self.stack.tail_max_seconds),
                "ITSLOG_SCREENSHOTS": shots, "ITSLOG_HOSTILE": HOSTILE}
         rc, out = run_browser_case(name, env)
@@ -142,7 +143,7 @@ class DashboardNginxTest(StackTestCase):
     def test_375px_dark_mode_and_labels(self):
         self.case("small")
 
-    def test_alerts_hidden_without_alerts_api(self):
+    def test_alerts_shown_with_the_alerts_api_hidden_without(self):
         self.case("alerts")
 
     def test_page_headers_and_key_never_in_url(self):

@@ -580,27 +580,53 @@ const cases = {
     }
   },
 
-  // Without the alerts API (404), the Alerts view is not offered.
+  // Without the alerts API (404), the Alerts view is not offered. With it, the view shows the
+  // incidents; a key that may not change them is told so; one that may acknowledges and
+  // comments.
   async alerts() {
     const probe = await fetch(new URL("v1/alerts", BASE), {headers: {Authorization: `Bearer ${KEY}`}});
-    const b = await open({expectedFailures: [["/v1/alerts", 404]]});
-    try {
+    if (probe.status === 404) {
+      const b = await open({expectedFailures: [["/v1/alerts", 404]]});
       await signIn(b.page);
       await ready(b.page, "overview");
-      const link = b.page.locator("#nav-alerts");
-      if (probe.status === 404) {
-        await b.page.waitForTimeout(500);
-        assert.equal(await link.isVisible(), false);
-      } else {
-        assert.equal(probe.status, 200);
-        await link.waitFor();
-        await link.getByRole("link").click();
-        await ready(b.page, "alerts");
-      }
+      await b.page.waitForTimeout(500);
+      assert.equal(await b.page.locator("#nav-alerts").isVisible(), false);
       assert.deepEqual(b.problems, []);
-    } finally {
-      await b.close();
+      return;
     }
+    assert.equal(probe.status, 200, "GET /v1/alerts answers 200 or 404");
+    const admin = env("ITSLOG_KEY_ADMIN");
+    const title = `Disk full ${HOSTILE}`;
+    const made = await fetch(new URL("v1/incidents", BASE), {method: "POST",
+      headers: {Authorization: `Bearer ${admin}`, "Content-Type": "application/json"},
+      body: JSON.stringify({title, severity: "critical", app: "shop.example"})});
+    assert.equal(made.status, 201, await made.clone().text());
+    const id = (await made.json()).id;
+    const row = (page) => page.locator(`#incidents-table tbody tr[data-id="${id}"]`);
+    // A read key: sees it, may not acknowledge it.
+    let b = await open({expectedFailures: [["/v1/incidents", 403]]});
+    await signIn(b.page);
+    await ready(b.page, "overview");
+    await b.page.locator("#nav-alerts a").click();
+    await ready(b.page, "alerts");
+    assert.equal(await row(b.page).locator("td").first().textContent(), title);
+    await row(b.page).getByRole("button", {name: /^Acknowledge/}).click();
+    await b.page.locator("#problem", {hasText: /may not change incidents/}).waitFor();
+    assert.equal(await row(b.page).getAttribute("data-status"), "triggered");
+    assert.deepEqual(b.problems, []);
+    // A key that may: acknowledge, then comment.
+    b = await open({});
+    await signIn(b.page, "?view=alerts", admin);
+    await ready(b.page, "alerts");
+    await row(b.page).getByRole("button", {name: /^Acknowledge/}).click();
+    await b.page.locator(`#incidents-table tbody tr[data-id="${id}"][data-status="acknowledged"]`)
+      .waitFor();
+    await row(b.page).getByRole("button", {name: "Timeline"}).click();
+    await b.page.locator("#comment-input").fill(`looking ${HOSTILE}`);
+    await b.page.locator("#comment-form button[type=submit]").click();
+    await b.page.locator("#incident-timeline li", {hasText: `looking ${HOSTILE}`}).waitFor();
+    assert.equal(await b.page.locator("main img").count(), 0);
+    assert.deepEqual(b.problems, []);
   },
 };
 
