@@ -25,7 +25,9 @@ def add_days(day, n):
 
 
 def yesterday_rows(day):
-    """300 events over the whole day, three apps, and three unique events."""
+    """300 events over the whole day, busiest around noon, three apps, and three unique
+    events."""
+    import math
     base = day_start_us(day)
     plan = (("shop.example", "page.view", 3, "/home"), ("shop.example", "cart.add", 1, "2"),
             ("billing.example", "invoice.sent", 3, "INV-7"), ("shop.example", "page.view", 3,
@@ -34,7 +36,9 @@ def yesterday_rows(day):
     rows = []
     for i in range(300):
         app, event, type_, value = plan[i % len(plan)]
-        rows.append((base + i * 288_000_000 + 17, app, event, type_, value, 0))
+        u = i / 300  # u + 0.12 sin(2 pi u) grows with u, slowest at noon
+        rows.append((base + int(86_400_000_000 * (u + 0.12 * math.sin(2 * math.pi * u))) + 17,
+                     app, event, type_, value, 0))
     for j, app in enumerate(APPS):
         rows.append((base + 86_300_000_000 + j, app, f"signin.client{j}", 3, None, 1))
     return rows
