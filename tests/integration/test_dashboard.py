@@ -116,7 +116,7 @@ class DashboardNginxTest(StackTestCase):
                "ITSLOG_DEAD_BASE": f"http://127.0.0.1:{self.stack.dead_port}/its-log/",
                "ITSLOG_KEY": keys.all, "ITSLOG_KEY_READ_ONLY": keys.read,
                "ITSLOG_KEY_INGEST_ONLY": keys.ingest_a, "ITSLOG_KEY_UNKNOWN": keys.unknown,
-               "ITSLOG_KEY_ADMIN": keys.admin,
+               "ITSLOG_KEY_ADMIN": keys.admin, "ITSLOG_KEY_READ_A": keys.read_a,
                "ITSLOG_TAIL_SECONDS": str(self.stack.tail_max_seconds),
                "ITSLOG_SCREENSHOTS": shots, "ITSLOG_HOSTILE": HOSTILE}
         rc, out = run_browser_case(name, env)

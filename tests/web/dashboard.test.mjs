@@ -500,6 +500,16 @@ const cases = {
         await b.close();
       }
     }
+    // A key for one app, asked about another: the page says so and keeps the key.
+    {
+      const b = await open({expectedFailures: [["/v1/", 403], ["/v1/alerts", 404]]});
+      await signIn(b.page, "?app=shop.example", env("ITSLOG_KEY_READ_A"));
+      await b.page.locator("#problem", {hasText: /may not see that app/}).waitFor({timeout: 10000});
+      assert.equal(await b.page.locator("#view-key").isVisible(), false);
+      await b.page.getByRole("button", {name: "Remove the app filter shop.example"}).first().click();
+      await ready(b.page, "overview");
+      assert.deepEqual(b.problems, []);
+    }
     // A web server whose workers are absent: 502.
     const dead = new URL("ui/", env("ITSLOG_DEAD_BASE")).href;
     let b = await open({expectedFailures: [["/v1/", 502]]});
