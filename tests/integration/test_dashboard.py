@@ -126,7 +126,7 @@ class DashboardNginxTest(StackTestCase):
     def test_overview_figures_equal_the_read_api(self):
         self.case("overview")
 
-    def test_chart_is_drawn_and_nothing_jumps(self):
+    def test_chart_is_drawn_nothing_jumps_contrast_holds(self):
         self.case("chart")
 
     def test_clicking_an_app_or_event_filters_url_and_figures(self):
@@ -144,7 +144,7 @@ class DashboardNginxTest(StackTestCase):
     def test_wrong_key_without_read_and_api_down_say_so(self):
         self.case("keys")
 
-    def test_375px_dark_mode_and_labels(self):
+    def test_375px_dark_mode_labels_and_contrast(self):
         self.case("small")
 
     def test_alerts_shown_with_the_alerts_api_hidden_without(self):

@@ -146,6 +146,49 @@ async function figures(page) {
   });
 }
 
+// Text whose contrast with what is behind it is below WCAG AA (4.5:1) among the page's visible
+// text elements: [selector-ish, ratio].
+async function lowContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => {
+        v /= 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const behind = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) {
+          return c.slice(0, 3);
+        }
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    const seen = new Set();
+    for (const el of document.querySelectorAll("main *, header *")) {
+      const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own || !el.getClientRects().length || el.closest("[hidden], .uplot, :disabled")) {
+        continue;
+      }
+      const st = getComputedStyle(el);
+      const fg = rgb(st.color).slice(0, 3);
+      const a = lum(fg);
+      const b = lum(behind(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const key = el.tagName + "." + el.className;
+      if (ratio < 4.5 && !seen.has(key)) {
+        seen.add(key);
+        out.push([key, Math.round(ratio * 100) / 100]);
+      }
+    }
+    return out;
+  });
+}
+
 function sum(xs) {
   return xs.reduce((a, b) => a + b, 0);
 }
@@ -267,6 +310,7 @@ const cases = {
       assert.ok(moves[0] && moves[1], "loading and ready were both seen");
       assert.deepEqual(moves[1].slice(0, 2), moves[0].slice(0, 2),
         "the chart and the cards stay where they were while loading");
+      assert.deepEqual(await lowContrast(b.page), [], "contrast in light mode");
       // Seven days: one point per day.
       await b.page.locator("#period").selectOption("7d");
       await b.page.waitForURL(/period=7d/);
@@ -583,6 +627,7 @@ const cases = {
       }
       const bg = await b.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert.equal(bg, "rgb(13, 17, 23)", "dark background");
+      assert.deepEqual(await lowContrast(b.page), [], "contrast in dark mode");
       await b.page.getByRole("link", {name: "Overview"}).click();
       await ready(b.page, "overview");
       assert.deepEqual(b.problems, []);
