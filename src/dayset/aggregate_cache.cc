@@ -11,17 +11,26 @@ constexpr int64_t kScanMmapBytes = 1LL << 30;  // full scans map the file
 }  // namespace
 
 Result<std::shared_ptr<const CachedAggregates>> AggregateCache::For(const std::string& path,
-                                                                    int64_t day_start) {
+                                                                    int64_t day_start,
+                                                                    bool immutable) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     return std::shared_ptr<const CachedAggregates>();
   }
+  const int64_t mtime_nanos =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<const CachedAggregates> cached;
   if (auto it = cache_.find(path); it != cache_.end() && it->second->dev == st.st_dev &&
                                    it->second->ino == st.st_ino &&
                                    it->second->aggregates.day_start == day_start) {
     cached = it->second;
+  }
+  if (cached && immutable && cached->size == static_cast<int64_t>(st.st_size) &&
+      cached->mtime_nanos == mtime_nanos) {
+    lru_.remove(path);
+    lru_.push_front(path);
+    return cached;
   }
   Result<std::unique_ptr<DayReader>> opened = DayReader::Open(path, kScanMmapBytes);
   if (!opened.ok()) {
@@ -58,6 +67,8 @@ Result<std::shared_ptr<const CachedAggregates>> AggregateCache::For(const std::s
   auto fresh = std::make_shared<CachedAggregates>();
   fresh->dev = st.st_dev;
   fresh->ino = st.st_ino;
+  fresh->size = static_cast<int64_t>(st.st_size);
+  fresh->mtime_nanos = mtime_nanos;
   fresh->meta = reader.meta();
   if (cached && cached->aggregates.last_seq < *last) {
     fresh->aggregates = cached->aggregates;  // continue where the cache stopped

@@ -243,7 +243,8 @@ Result<DayCounts> DaySet::Counts(const std::string& day, const NamePredicate& wa
   std::vector<std::shared_ptr<const CachedAggregates>> held;
   std::map<std::tuple<int, std::string_view, std::string_view>, BucketAggregate> merged;
   for (const HostFile& f : list->files) {
-    Result<std::shared_ptr<const CachedAggregates>> cached = aggregates_.For(f.path, out.day_start);
+    Result<std::shared_ptr<const CachedAggregates>> cached =
+        aggregates_.For(f.path, out.day_start, !f.own_local);
     if (!cached.ok()) {
       return cached.status();
     }

@@ -44,6 +44,30 @@ TEST(AggregateCacheTest, AnUnchangedFileIsServedFromTheCacheAndAGrownOneContinue
   EXPECT_EQ(CountOf(**first), 2) << "a holder's copy never changes under it";
 }
 
+// A sealed file of the archive is taken as the same while inode, size and time are: no reread;
+// one that changed (here: grew) is read again all the same.
+TEST(AggregateCacheTest, AnImmutableFileIsCheckedByItsStatAlone) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T10:00:00Z");
+  Append(&env, dir.path(), {Ev("shop", "view"), Ev("shop", "buy")});
+  const std::string path = DayFilePath(dir.path(), "2025-03-01");
+  testing_days::Sql(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+  const int64_t start = TimeZone().StartOfDay("2025-03-01");
+  AggregateCache cache;
+  auto first = cache.For(path, start, /*immutable=*/true);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(CountOf(**first), 2);
+  EXPECT_GT((*first)->size, 0);
+  auto again = cache.For(path, start, true);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), first->get());
+  Append(&env, dir.path(), {Ev("shop", "view")});
+  testing_days::Sql(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+  auto grown = cache.For(path, start, true);
+  ASSERT_TRUE(grown.ok());
+  EXPECT_EQ(CountOf(**grown), 3);
+}
+
 TEST(AggregateCacheTest, NoFileIsNullAndTheBudgetEvictsTheLeastRecentlyUsed) {
   TempDir dir;
   FakeEnv env("2025-03-01T10:00:00Z");
