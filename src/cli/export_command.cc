@@ -46,15 +46,27 @@ int RunExportCommand(const Args& args, Env* env) {
                  Quote(*options.event).c_str());
     return kExitUsage;
   }
-  std::optional<std::string> path = ResolveDayFile(parsed->positional[0], *parsed, env);
-  if (!path) {
-    return kExitUsage;
+  int exit_code = kExitOk;
+  std::optional<DayArgFiles> day =
+      ResolveDayFiles(parsed->positional[0], *parsed, env, "export", &exit_code);
+  if (!day) {
+    return exit_code;
   }
   std::fflush(stdout);
-  Result<int64_t> rows = ExportDayFile(*path, options, STDOUT_FILENO);
-  if (!rows.ok()) {
-    std::fprintf(stderr, "itslog export: %s\n", rows.status().message().c_str());
-    return kExitFailure;
+  // A day of several hosts: each host's rows in turn (hosts in order), each row naming its
+  // host.
+  const bool several = day->files.size() > 1;
+  for (const HostDayFile& f : day->files) {
+    ExportOptions one = options;
+    if (several) {
+      one.host = f.host;
+      one.csv_header = options.csv_header && &f == &day->files.front();
+    }
+    Result<int64_t> rows = ExportDayFile(f.path, one, STDOUT_FILENO);
+    if (!rows.ok()) {
+      std::fprintf(stderr, "itslog export: %s\n", rows.status().message().c_str());
+      return kExitFailure;
+    }
   }
   return kExitOk;
 }

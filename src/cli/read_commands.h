@@ -5,9 +5,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "archive/day_files.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "core/env.h"
@@ -19,10 +22,22 @@ int RunExportCommand(const Args& args, Env* env);
 int RunStatsCommand(const Args& args, Env* env);
 int RunTailCommand(const Args& args, Env* env);
 
-// FILE|DAY: a "YYYY-MM-DD" names <data_dir>/YYYY-MM-DD-v1.itslog of the configuration (loaded
-// from --config, $ITSLOG_CONFIG or the default path); anything else is a file path. Prints
-// problems to stderr and returns nullopt (exit 2) when the configuration is needed and bad.
-std::optional<std::string> ResolveDayFile(const std::string& arg, const ParsedArgs& args, Env* env);
+// The files named by a FILE|DAY argument of verify, export and stats.
+struct DayArgFiles {
+  bool is_day = false;             // the argument was a day
+  std::vector<HostDayFile> files;  // a path: itself (host ""); a day: one file per host
+  DayFiles held;                   // keeps the day's cached files from eviction
+  std::unique_ptr<DayLocator> locator;
+};
+
+// FILE|DAY: a path names itself; a "YYYY-MM-DD" names the day's files of every host
+// (archive/day_files.h): this host's local file, and the shipped files of every host fetched
+// from S3 into the archive cache and checked against their seals. A day no file holds names its
+// (missing) local file, so that the command reports it as before. On failure prints
+// "itslog <command>: ..." to stderr and returns nullopt with *exit_code: 2 for a bad
+// configuration, 1 when S3 cannot be reached or a shipped file is corrupt.
+std::optional<DayArgFiles> ResolveDayFiles(const std::string& arg, const ParsedArgs& args, Env* env,
+                                           const char* command, int* exit_code);
 
 struct TailOptions {
   bool follow = false;               // -f

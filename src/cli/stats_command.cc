@@ -18,9 +18,13 @@ std::string TimeOrDash(const std::optional<int64_t>& ts) {
   return ts ? FormatIso8601Micros(*ts) : "-";
 }
 
-void PrintJson(const std::string& path, const DayStats& s) {
+void PrintJson(const std::string& path, const DayStats& s, const std::string* host) {
   JsonWriter w;
-  w.BeginObject().Key("file").String(path).Key("day").String(s.day);
+  w.BeginObject();
+  if (host != nullptr) {
+    w.Key("host").String(*host);
+  }
+  w.Key("file").String(path).Key("day").String(s.day);
   w.Key("timezone").String(s.timezone).Key("rows").Int(s.rows).Key("last_seq").Int(s.last_seq);
   w.Key("apps").Int(s.apps).Key("events").Int(s.events).Key("unique_events").Int(s.unique_events);
   w.Key("first_time");
@@ -101,19 +105,28 @@ int RunStatsCommand(const Args& args, Env* env) {
   } else {
     arg = parsed->positional[0];
   }
-  std::optional<std::string> path = ResolveDayFile(arg, *parsed, env);
-  if (!path) {
-    return kExitUsage;
+  int exit_code = kExitOk;
+  std::optional<DayArgFiles> day = ResolveDayFiles(arg, *parsed, env, "stats", &exit_code);
+  if (!day) {
+    return exit_code;
   }
-  Result<DayStats> stats = ReadDayStats(*path, top);
-  if (!stats.ok()) {
-    std::fprintf(stderr, "itslog stats: %s\n", stats.status().message().c_str());
-    return kExitFailure;
-  }
-  if (parsed->Has("--json")) {
-    PrintJson(*path, *stats);
-  } else {
-    PrintText(*path, *stats);
+  // A day of several hosts: one summary per host (JSON: one object per line, with "host").
+  const bool several = day->files.size() > 1;
+  for (const HostDayFile& f : day->files) {
+    Result<DayStats> stats = ReadDayStats(f.path, top);
+    if (!stats.ok()) {
+      std::fprintf(stderr, "itslog stats: %s\n", stats.status().message().c_str());
+      return kExitFailure;
+    }
+    const std::string shown = f.own_local || f.host.empty() ? f.path : f.source;
+    if (parsed->Has("--json")) {
+      PrintJson(shown, *stats, several ? &f.host : nullptr);
+    } else {
+      if (several) {
+        std::printf("%shost          %s\n", &f == &day->files.front() ? "" : "\n", f.host.c_str());
+      }
+      PrintText(shown, *stats);
+    }
   }
   return kExitOk;
 }

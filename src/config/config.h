@@ -50,6 +50,12 @@ struct ShipConfig {
   int64_t multipart_threshold_bytes = 64 * 1024 * 1024;
 };
 
+// The archive cache: shipped day files fetched for reading (archive/archive_cache.h).
+struct ArchiveConfig {
+  std::string cache_dir;  // "" = <data_dir>/archive
+  int64_t cache_max_bytes = 1073741824;
+};
+
 enum class Durability { kNormal, kFull };
 enum class StorageKind { kSqlite, kS3 };
 // log: where the worker logs; kAuto picks syslog when stderr goes nowhere useful.
@@ -66,6 +72,7 @@ struct Config {
   std::vector<ApiKey> keys;
   S3Config s3;
   ShipConfig ship;
+  ArchiveConfig archive;
   int64_t retention_days = 0;
   int64_t lock_timeout_ms = 5000;  // how long a writer waits for the day file's lock
   int64_t tail_max_seconds = 300;  // how long one GET /v1/tail may hold a worker

@@ -555,6 +555,20 @@ void Loader::ReadTop(const YAML::Node& root, Config* c) {
     ReadBool(ship, "ship", "delete_local", &c->ship.delete_local);
     ReadInt(ship, "ship", "multipart_threshold_bytes", &c->ship.multipart_threshold_bytes);
   }
+  if (auto it = m.find("archive"); it != m.end()) {
+    Entries archive = ReadSection(it->second, "archive");
+    if (auto dir = archive.find("cache_dir"); dir != archive.end()) {
+      if (std::optional<std::string> v = String(dir->second, "archive.cache_dir")) {
+        if (!v->empty() && v->front() != '/') {
+          Problem(dir->second.value_pos,
+                  "archive.cache_dir: expected an absolute path, got " + Quote(*v));
+        } else {
+          c->archive.cache_dir = *v;
+        }
+      }
+    }
+    ReadInt(archive, "archive", "cache_max_bytes", &c->archive.cache_max_bytes);
+  }
   ReadInt(m, "", "retention_days", &c->retention_days);
   ReadInt(m, "", "lock_timeout_ms", &c->lock_timeout_ms);
   if (auto it = m.find("tail"); it != m.end()) {

@@ -35,6 +35,11 @@ struct Request {
   const S3FileBody* file_body = nullptr;        // PUT body streamed from a file
   std::string content_sha256 = Sha256HexOfEmpty();
   int64_t max_response_bytes = kMaxXmlBytes;
+  // A successful (2xx) body goes to this file at sink_offset (pwrite) instead of memory, at
+  // most sink_length bytes; an error body still goes to memory.
+  int sink_fd = -1;
+  int64_t sink_offset = 0;
+  int64_t sink_length = 0;
 
   static std::string Sha256HexOfEmpty() { return HexEncode(Sha256Of("")); }
 };
@@ -53,6 +58,9 @@ struct Transfer {
   int64_t sent = 0;
   bool too_big = false;
   int read_errno = 0;
+  long line_status = 0;  // of the latest status line seen
+  int64_t received = 0;  // bytes written to the sink
+  int write_errno = 0;   // the sink refused them
 };
 
 size_t ReadBody(char* buffer, size_t size, size_t nitems, void* userdata) noexcept {
@@ -86,6 +94,28 @@ size_t ReadBody(char* buffer, size_t size, size_t nitems, void* userdata) noexce
 size_t WriteBody(char* data, size_t size, size_t nmemb, void* userdata) noexcept {
   auto* t = static_cast<Transfer*>(userdata);
   const size_t n = size * nmemb;
+  const Request* req = t->request;
+  if (req->sink_fd >= 0 && t->line_status >= 200 && t->line_status < 300) {
+    if (t->received + static_cast<int64_t>(n) > req->sink_length) {
+      t->too_big = true;
+      return 0;
+    }
+    size_t done = 0;
+    while (done < n) {
+      ssize_t w = pwrite(req->sink_fd, data + done, n - done,
+                         req->sink_offset + t->received + static_cast<int64_t>(done));
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w <= 0) {
+        t->write_errno = w < 0 ? errno : EIO;
+        return 0;
+      }
+      done += static_cast<size_t>(w);
+    }
+    t->received += static_cast<int64_t>(n);
+    return n;
+  }
   if (static_cast<int64_t>(t->response->body.size() + n) > t->request->max_response_bytes) {
     t->too_big = true;
     return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
@@ -104,6 +134,11 @@ size_t WriteHeader(char* data, size_t size, size_t nitems, void* userdata) noexc
   try {
     if (line.starts_with("HTTP/")) {  // a new response (after 100 Continue): start over
       t->response->headers.clear();
+      size_t space = line.find(' ');
+      t->line_status = 0;
+      if (space != std::string_view::npos && line.size() >= space + 4) {
+        std::from_chars(line.data() + space + 1, line.data() + space + 4, t->line_status);
+      }
       return line.size();
     }
     size_t colon = line.find(':');
@@ -215,6 +250,9 @@ CURLcode PerformOnce(const CurlLibrary& lib, CURL* curl, const S3Config& config,
   t->sent = 0;
   t->too_big = false;
   t->read_errno = 0;
+  t->line_status = 0;
+  t->received = 0;
+  t->write_errno = 0;
   char errbuf[CURL_ERROR_SIZE] = {};
 
   lib.easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -227,7 +265,7 @@ CURLcode PerformOnce(const CurlLibrary& lib, CURL* curl, const S3Config& config,
   lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config.connect_timeout_ms));
   int64_t body_bytes = req.file_body != nullptr ? req.file_body->length
                        : req.memory_body        ? static_cast<int64_t>(req.memory_body->size())
-                                                : 0;
+                                                : req.sink_length;
   // The whole request may take timeout_ms plus the time to move the body at 256 KiB/s; a
   // transfer that stalls (under 1 byte/s) for timeout_ms fails sooner.
   int64_t total_ms = config.timeout_ms + body_bytes / 262;
@@ -322,12 +360,25 @@ Result<Response> S3Client::Impl::Perform(const S3Config& config, const S3ClientO
       if (transfer.read_errno != 0) {
         return Status(Code::kUnavailable, "storage_unavailable", what + ": " + curl_error);
       }
+      if (transfer.write_errno != 0) {
+        return Status(Code::kUnavailable, "storage_unavailable",
+                      what + ": cannot write the file being downloaded: " +
+                          std::strerror(transfer.write_errno));
+      }
       last = Status(Code::kUnavailable, kS3Unavailable,
                     what + ": " + curl_error + " (endpoint " + EffectiveS3Endpoint(config) + ")");
       retry = RetryableCurlCode(rc);
     } else if (response.status >= 200 && response.status < 300) {
-      response.attempts = attempt;
-      return response;
+      if (req.sink_fd >= 0 && transfer.received != req.sink_length) {
+        // Connection closed early without curl noticing (no length given): try again.
+        last = Status(Code::kUnavailable, kS3Unavailable,
+                      what + ": the answer ended after " + std::to_string(transfer.received) +
+                          " of " + std::to_string(req.sink_length) + " bytes");
+        retry = true;
+      } else {
+        response.attempts = attempt;
+        return response;
+      }
     } else {
       S3ErrorBody error = ParseS3Error(response.body);
       last = S3StatusFor(static_cast<int>(response.status), error, what);
@@ -432,6 +483,20 @@ Result<std::string> S3Client::GetObject(std::string_view key, int64_t max_bytes)
     return r.status();
   }
   return std::move(r->body);
+}
+
+Status S3Client::GetObjectRangeToFile(std::string_view key, int64_t offset, int64_t length,
+                                      int fd) {
+  Request req;
+  req.method = "GET";
+  req.key = std::string(key);
+  req.headers.push_back("Range: bytes=" + std::to_string(offset) + "-" +
+                        std::to_string(offset + length - 1));
+  req.sink_fd = fd;
+  req.sink_offset = offset;
+  req.sink_length = length;
+  Result<Response> r = impl_->Perform(config_, options_, Describe(key), req);
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 Status S3Client::DeleteObject(std::string_view key) {

@@ -94,6 +94,11 @@ class S3Client {
   Result<S3ObjectInfo> HeadObject(std::string_view key);
   // GET into memory; fails kInternal kS3RequestFailed for an object above max_bytes.
   Result<std::string> GetObject(std::string_view key, int64_t max_bytes);
+  // GET of the bytes [offset, offset + length) of key (length > 0), written to fd at the same
+  // offsets with pwrite(2), so a retried attempt rewrites the same bytes. Streams: memory
+  // does not grow with length. Fails as GetObject; kUnavailable kS3Unavailable when the
+  // server sends other than exactly length bytes, "storage_unavailable" when fd refuses them.
+  Status GetObjectRangeToFile(std::string_view key, int64_t offset, int64_t length, int fd);
   // DELETE (S3 answers success also for a missing key).
   Status DeleteObject(std::string_view key);
 

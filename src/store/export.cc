@@ -196,7 +196,18 @@ Result<int64_t> ExportDayFile(const std::string& path, const ExportOptions& opti
   buf.reserve(kFlushBytes + 64 * 1024);
   if (options.format == ExportFormat::kCsv && options.csv_header) {
     buf.append(kCsvHeader);
-    buf.append("\r\n");
+    buf.append(options.host ? ",host\r\n" : "\r\n");
+  }
+  // The host's JSON member or CSV field, ready to append.
+  std::string host_json;
+  std::string host_csv;
+  if (options.host) {
+    host_json = ",\"host\":";
+    AppendJsonText(&host_json, *options.host);
+    host_json.push_back('}');
+    host_csv.push_back(',');
+    AppendCsvField(&host_csv, *options.host);
+    host_csv.append("\r\n");
   }
   const std::string day = reader.day();
   IsoTimeFormatter time;
@@ -208,8 +219,16 @@ Result<int64_t> ExportDayFile(const std::string& path, const ExportOptions& opti
     s = reader.ScanRows(0, 0, filtered ? &filter : nullptr, [&](const RowView& row) {
       if (csv) {
         AppendEventCsv(&buf, day, row, &time);
+        if (!host_csv.empty()) {
+          buf.resize(buf.size() - 2);  // the record's CRLF
+          buf.append(host_csv);
+        }
       } else {
         AppendEventJson(&buf, day, row, &time);
+        if (!host_json.empty()) {
+          buf.pop_back();  // the object's '}'
+          buf.append(host_json);
+        }
         buf.push_back('\n');
       }
       ++rows;

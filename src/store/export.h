@@ -47,6 +47,9 @@ struct ExportOptions {
   std::optional<std::string> app;    // only this app's rows
   std::optional<std::string> event;  // only rows of this event name
   bool csv_header = true;
+  // When set, each row also names its host: a "host" member last in JSON, a host column last
+  // in CSV (a day of several hosts, docs/OPERATIONS.md "Running several hosts").
+  std::optional<std::string> host;
 };
 
 // Writes the rows of the day file at path to fd, in one read snapshot, through a buffer of

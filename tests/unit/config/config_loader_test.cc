@@ -58,7 +58,8 @@ std::string Dump(const Config& c) {
     << c.s3.secret_access_key << '|' << c.s3.session_token << '|' << c.s3.connect_timeout_ms << '|'
     << c.s3.timeout_ms << '|' << c.s3.retries << '|' << c.ship.delete_local << '|'
     << c.ship.multipart_threshold_bytes << '|' << c.retention_days << '|' << c.lock_timeout_ms
-    << '|' << c.tail_max_seconds << '|' << static_cast<int>(c.log);
+    << '|' << c.tail_max_seconds << '|' << static_cast<int>(c.log) << '|' << c.archive.cache_dir
+    << '|' << c.archive.cache_max_bytes;
   return o.str();
 }
 
@@ -119,7 +120,7 @@ TEST(ConfigLoaderTest, TableDefaultsEqualStructDefaults) {
     EXPECT_EQ(Dump(*l.config), Dump(*base.config)) << yaml;
     ++checked;
   }
-  EXPECT_EQ(checked, 22);
+  EXPECT_EQ(checked, 24);
 }
 
 TEST(ConfigLoaderTest, ReadsEveryKey) {
@@ -222,6 +223,22 @@ struct BadCase {
 
 // Four keys, valid; the cases below each break one thing.
 const char kKeyHead[] = "data_dir: /d\nauth:\n  keys:\n";
+
+TEST(ConfigLoaderTest, ReadsTheArchiveCache) {
+  Loaded l = Load("data_dir: /d\narchive: {cache_dir: /c, cache_max_bytes: 0}\n");
+  ASSERT_TRUE(l.config.ok()) << Show(l.problems);
+  EXPECT_EQ(l.config->archive.cache_dir, "/c");
+  EXPECT_EQ(l.config->archive.cache_max_bytes, 0);
+  Loaded rel = Load("data_dir: /d\narchive:\n  cache_dir: cache\n");
+  ASSERT_FALSE(rel.config.ok());
+  ASSERT_EQ(rel.problems.size(), 1u);
+  EXPECT_EQ(rel.problems[0].line, 3);
+  EXPECT_NE(rel.problems[0].message.find("archive.cache_dir: expected an absolute path"),
+            std::string::npos)
+      << Show(rel.problems);
+  Loaded neg = Load("data_dir: /d\narchive: {cache_max_bytes: -1}\n");
+  EXPECT_FALSE(neg.config.ok());
+}
 
 TEST(ConfigLoaderTest, ReportsEachBadConfigAtItsPlace) {
   const std::string sha = std::string("key_sha256: ") + kTestHash;

@@ -119,6 +119,21 @@ TEST_F(ExportTest, CsvFollowsRfc4180) {
             "2025-03-01,1,2025-03-01T10:00:00.000000Z,shop,cart.items,3,1,0");
 }
 
+TEST_F(ExportTest, RowsNameTheirHostWhenAsked) {
+  Append(&env_, dir_.path(), {Ev("shop", "a", ValueType::kText, "x")});
+  ExportOptions options;
+  options.host = "vm-\"a\"";
+  EXPECT_EQ(Export(options),
+            "{\"day\":\"2025-03-01\",\"seq\":1,\"time\":\"2025-03-01T10:00:00.000000Z\","
+            "\"app\":\"shop\",\"event\":\"a\",\"value\":\"x\",\"type\":3,\"is_unique\":0,"
+            "\"host\":\"vm-\\\"a\\\"\"}\n");
+  options.format = ExportFormat::kCsv;
+  options.host = "vm,a";
+  EXPECT_EQ(Export(options),
+            "day,seq,time,app,event,value,type,is_unique,host\r\n"
+            "2025-03-01,1,2025-03-01T10:00:00.000000Z,shop,a,x,3,0,\"vm,a\"\r\n");
+}
+
 TEST_F(ExportTest, CsvQuotesLoneCarriageReturnsAndCommas) {
   Append(&env_, dir_.path(),
          {Ev("a", "x", ValueType::kText, "one\rtwo"), Ev("a", "x", ValueType::kText, "1,2"),

@@ -1,0 +1,34 @@
+// Where shipped day files are in the bucket (docs/DATA-FORMAT.md, "Shipped layout"), as the
+// read side needs it. Pure: no I/O.
+//   <prefix>YYYY-MM-DD/hosts/<host_id>/YYYY-MM-DD-v1.itslog   a host's file of the day
+//   <prefix>YYYY-MM-DD/hosts/<host_id>/YYYY-MM-DD-v1.seal.json its seal
+//   <prefix>YYYY-MM-DD-v1.itslog, <prefix>YYYY-MM-DD-v1.seal.json   the first layout (one host)
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace itslog {
+
+// Whether id is a host_id: [a-z0-9][a-z0-9.-]{0,62}.
+bool IsValidHostId(std::string_view id);
+// This host's id: config host_id when set, else the machine's hostname lower-cased.
+std::string HostIdOf(const Config& config);
+
+// "<prefix>DAY/hosts/"
+std::string HostsPrefix(std::string_view prefix, std::string_view day);
+// "<prefix>DAY/hosts/<host>/DAY-v1.itslog" and "...seal.json"
+std::string ShippedFileKey(std::string_view prefix, std::string_view day, std::string_view host);
+std::string ShippedSealKey(std::string_view prefix, std::string_view day, std::string_view host);
+// "<prefix>DAY-v1.itslog" and "<prefix>DAY-v1.seal.json"
+std::string FirstLayoutFileKey(std::string_view prefix, std::string_view day);
+std::string FirstLayoutSealKey(std::string_view prefix, std::string_view day);
+// The host of a key under HostsPrefix (<prefix>DAY/hosts/<host>/...), when it is a valid
+// host_id; nullopt otherwise.
+std::optional<std::string> HostOfShippedKey(std::string_view prefix, std::string_view day,
+                                            std::string_view key);
+
+}  // namespace itslog
