@@ -1,9 +1,9 @@
 #include "archive/archive_keys.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include "dayset/day_files.h"
 
 namespace itslog {
 
@@ -21,14 +21,7 @@ bool IsValidHostId(std::string_view id) {
 
 std::string HostIdOf(const Config& config) {
   (void)config;  // host_id joins the configuration with the per-host layout
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) {
-    return "localhost";
-  }
-  std::string h(buf);
-  std::transform(h.begin(), h.end(), h.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return h;
+  return DefaultHostId();
 }
 
 std::string HostsPrefix(std::string_view prefix, std::string_view day) {

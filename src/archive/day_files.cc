@@ -120,6 +120,19 @@ DayLocator::DayLocator(Env* env, DayLocatorOptions options, ArchiveS3Factory mak
 
 DayLocator::~DayLocator() = default;
 
+Result<DayFileList> DayLocator::Files(const std::string& day) {
+  Result<DayFiles> files = Open(day);
+  if (!files.ok()) {
+    return files.status();
+  }
+  DayFileList out;
+  for (const HostDayFile& f : files->files()) {
+    out.files.push_back(HostFile{f.host, f.path, f.own_local});
+  }
+  out.pin = std::make_shared<const DayFiles>(std::move(files).value());
+  return out;
+}
+
 Result<std::unique_ptr<S3Client>> DayLocator::TakeClient() {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -19,6 +19,7 @@
 #include "core/env.h"
 #include "core/result.h"
 #include "core/time_util.h"
+#include "dayset/day_files.h"
 
 namespace itslog {
 
@@ -97,13 +98,14 @@ struct DayLocatorOptions {
 // The options a Config gives (cache_dir defaults to <data_dir>/archive).
 Result<DayLocatorOptions> DayLocatorOptionsFrom(const Config& config);
 
-// Thread-safe; shares the cache on disk with every other process of the host.
-class DayLocator {
+// Thread-safe; shares the cache on disk with every other process of the host. As a
+// DayFileSource it gives the read side (dayset/day_set.h) its files.
+class DayLocator : public DayFileSource {
  public:
   // env must outlive the locator. make_client is called when S3 is needed (may be empty when
   // S3 is not configured).
   DayLocator(Env* env, DayLocatorOptions options, ArchiveS3Factory make_client);
-  ~DayLocator();
+  ~DayLocator() override;
 
   // The files of day: this host's local file if present (a host's local and shipped copy
   // count once), else its shipped copy; every other host's shipped file; a storage: s3 day's
@@ -115,6 +117,9 @@ class DayLocator {
   // 503 + Retry-After, the CLI exits 1); kCorrupt "archive_corrupt" naming the object when a
   // shipped file does not match its seal (the file is then neither used nor kept). Blocks.
   Result<DayFiles> Open(const std::string& day);
+
+  // Open, as a DayFileList whose pin holds the DayFiles.
+  Result<DayFileList> Files(const std::string& day) override;
 
   // The last hash of host's file of day (its final_hash), as far as it can be known without
   // fetching that file: this host's local file (read), a shipped file's seal (one small GET),

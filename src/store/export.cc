@@ -198,13 +198,10 @@ Result<int64_t> ExportDayFile(const std::string& path, const ExportOptions& opti
     buf.append(kCsvHeader);
     buf.append(options.host ? ",host\r\n" : "\r\n");
   }
-  // The host's JSON member or CSV field, ready to append.
-  std::string host_json;
+  // The host's CSV field, ready to append.
+  const std::string_view host = options.host ? std::string_view(*options.host) : "";
   std::string host_csv;
   if (options.host) {
-    host_json = ",\"host\":";
-    AppendJsonText(&host_json, *options.host);
-    host_json.push_back('}');
     host_csv.push_back(',');
     AppendCsvField(&host_csv, *options.host);
     host_csv.append("\r\n");
@@ -224,11 +221,7 @@ Result<int64_t> ExportDayFile(const std::string& path, const ExportOptions& opti
           buf.append(host_csv);
         }
       } else {
-        AppendEventJson(&buf, day, row, &time);
-        if (!host_json.empty()) {
-          buf.pop_back();  // the object's '}'
-          buf.append(host_json);
-        }
+        AppendEventJson(&buf, day, row, &time, host);
         buf.push_back('\n');
       }
       ++rows;

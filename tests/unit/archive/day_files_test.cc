@@ -59,6 +59,23 @@ TEST(DayLocatorTest, TheLocalFileIsThisHostsOwn) {
   }
 }
 
+TEST(DayLocatorTest, GivesTheReadSideItsFiles) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T10:00:00Z");
+  Append(&env, dir.path(), {Ev("a", "e")});
+  DayLocator locator(&env, LocalOptions(dir.path()), {});
+  DayFileSource* source = &locator;
+  Result<DayFileList> list = source->Files("2025-03-01");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->files.size(), 1u);
+  EXPECT_EQ(list->files[0].host, "vm-a");
+  EXPECT_TRUE(list->files[0].own_local);
+  EXPECT_EQ(list->files[0].path, DayFilePath(dir.path(), "2025-03-01"));
+  EXPECT_NE(list->pin, nullptr);
+  Result<DayFileList> bad = source->Files("x");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(DayLocatorTest, RefusesWhatIsNotADay) {
   TempDir dir;
   FakeEnv env("2025-03-02T10:00:00Z");
