@@ -33,5 +33,9 @@ make --no-print-directory web BUILD="$BUILD"
 scripts/install-web-deps.sh --tests
 if [ "${BENCH_DASHBOARD_ONLY:-0}" != 1 ]; then
   python3 tests/bench/bench.py --build "$BUILD"
+  # GET /v1/counts of a shipped day of a million rows, cold and warm, against the same day kept
+  # locally (tests/bench/archive_counts_bench.py).
+  python3 tests/bench/archive_counts_bench.py --build "$BUILD" \
+    --json "$BUILD/bench/archive_counts.json"
 fi
 python3 tests/bench/dashboard_bench.py --build "$BUILD"

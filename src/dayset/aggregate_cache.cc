@@ -17,8 +17,6 @@ Result<std::shared_ptr<const CachedAggregates>> AggregateCache::For(const std::s
   if (stat(path.c_str(), &st) != 0) {
     return std::shared_ptr<const CachedAggregates>();
   }
-  const int64_t mtime_nanos =
-      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<const CachedAggregates> cached;
   if (auto it = cache_.find(path); it != cache_.end() && it->second->dev == st.st_dev &&
@@ -26,8 +24,7 @@ Result<std::shared_ptr<const CachedAggregates>> AggregateCache::For(const std::s
                                    it->second->aggregates.day_start == day_start) {
     cached = it->second;
   }
-  if (cached && immutable && cached->size == static_cast<int64_t>(st.st_size) &&
-      cached->mtime_nanos == mtime_nanos) {
+  if (cached && immutable && cached->size == static_cast<int64_t>(st.st_size)) {
     lru_.remove(path);
     lru_.push_front(path);
     return cached;
@@ -68,7 +65,6 @@ Result<std::shared_ptr<const CachedAggregates>> AggregateCache::For(const std::s
   fresh->dev = st.st_dev;
   fresh->ino = st.st_ino;
   fresh->size = static_cast<int64_t>(st.st_size);
-  fresh->mtime_nanos = mtime_nanos;
   fresh->meta = reader.meta();
   if (cached && cached->aggregates.last_seq < *last) {
     fresh->aggregates = cached->aggregates;  // continue where the cache stopped

@@ -24,9 +24,8 @@ namespace itslog {
 struct CachedAggregates {
   dev_t dev = 0;
   ino_t ino = 0;
-  int64_t size = 0;         // bytes, and
-  int64_t mtime_nanos = 0;  // the last change, when read: an immutable file that has them is
-                            // taken as the same without opening it
+  int64_t size = 0;  // bytes when read: an immutable file of this inode and size is taken as
+                     // the same without opening it
   std::map<std::string, std::string> meta;
   DayAggregates aggregates;
   // The stored hash of row aggregates.last_seq: through the hash chain it stands for every row
@@ -43,9 +42,9 @@ class AggregateCache {
 
   // The aggregates of the day file at path up to its last row, hours counted from day_start;
   // nullptr when there is no such file. immutable: the file never changes in place (a sealed
-  // file of the archive cache, checked against its seal), so a cached copy of the same inode,
-  // size and modification time is used without opening the file. Fails as DayReader::Open and
-  // its reads.
+  // file of the archive cache, checked against its seal and renamed in; its modification time
+  // is the cache's recency and moves), so a cached copy of the same inode and size is used
+  // without opening the file. Fails as DayReader::Open and its reads.
   Result<std::shared_ptr<const CachedAggregates>> For(const std::string& path, int64_t day_start,
                                                       bool immutable = false);
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "archive/archive_keys.h"
 #include "event/event.h"
 
 namespace itslog {
@@ -246,12 +247,7 @@ Status CheckEventParam(std::string_view field, std::string_view value) {
 }
 
 Status CheckHostParam(std::string_view field, std::string_view value) {
-  auto ok_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
-  };
-  bool ok = !value.empty() && value.size() <= 63 && ok_char(value[0]) && value[0] != '.' &&
-            value[0] != '-' && std::all_of(value.begin(), value.end(), ok_char);
-  if (!ok) {
+  if (!IsValidHostId(value)) {
     return BadParam(field,
                     "a host is 1 to 63 of a-z, 0-9, '.' and '-', starting with a letter "
                     "or digit; not " +

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "archive/archive_keys.h"
+#include "archive/day_files.h"
 #include "core/json_writer.h"
 #include "dayset/day_set.h"
 #include "http/auth.h"
@@ -238,11 +240,22 @@ ReadApi::ReadApi(ReadContext context) : ctx_(std::move(context)) {
     zone_ = *zone;
   }
   cursor_key_ = CursorKeyFor(*ctx_.config);
-  host_ = ctx_.host.empty() ? DefaultHostId() : ctx_.host;
+  host_ = ctx_.host.empty() ? HostIdOf(*ctx_.config) : ctx_.host;
   DayFileSource* source = ctx_.day_files;
   if (source == nullptr) {
-    local_files_ = std::make_unique<LocalDayFiles>(ctx_.config->data_dir, host_);
-    source = local_files_.get();
+    // This host's files and, with S3 configured, every host's shipped ones.
+    Logger* log = ctx_.log;
+    Result<std::unique_ptr<DayLocator>> locator = MakeDayLocator(
+        ctx_.env, *ctx_.config,
+        [log](std::string_view line) { log->Warning("archive: " + std::string(line)); });
+    if (locator.ok()) {
+      own_files_ = std::move(locator).value();
+    } else {
+      log->Error("read API: the archive cannot be used, only data_dir is read: " +
+                 locator.status().ToString());
+      own_files_ = std::make_unique<LocalDayFiles>(ctx_.config->data_dir, host_);
+    }
+    source = own_files_.get();
   }
   days_ = std::make_unique<DaySet>(source, zone_);
 }

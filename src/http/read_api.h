@@ -21,7 +21,6 @@ namespace itslog {
 
 class DayFileSource;
 class DaySet;
-class LocalDayFiles;
 struct RowView;
 
 struct ReadContext {
@@ -32,9 +31,10 @@ struct ReadContext {
   // that moves a FakeEnv's clock.
   std::function<void(int64_t micros)> sleep;
   int64_t tail_poll_micros = 200000;
-  // This host's host_id; empty: the machine's (dayset/day_files.h, DefaultHostId).
+  // This host's host_id; empty: the configuration's (archive/archive_keys.h, HostIdOf).
   std::string host;
-  // Which files make up a day (not owned; must outlive the ReadApi); null: data_dir's alone.
+  // Which files make up a day (not owned; must outlive the ReadApi); null: the configuration's
+  // DayLocator (archive/day_files.h): data_dir's file and, with S3, every host's shipped ones.
   DayFileSource* day_files = nullptr;
 };
 
@@ -91,8 +91,8 @@ class ReadApi {
   TimeZone zone_;
   Digest cursor_key_{};
   std::string host_;
-  std::unique_ptr<LocalDayFiles> local_files_;
-  std::unique_ptr<DaySet> days_;  // the queries over the days' files, and their cache
+  std::unique_ptr<DayFileSource> own_files_;  // when the context gives none
+  std::unique_ptr<DaySet> days_;              // the queries over the days' files, and their cache
 };
 
 }  // namespace itslog

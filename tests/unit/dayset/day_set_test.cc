@@ -257,8 +257,9 @@ TEST_F(DaySetTest, CountsAddUpAcrossHosts) {
   EXPECT_EQ(hourly->cells[0].agg.int_sum, -1);
   EXPECT_EQ(hourly->cells[1].hour, 11);
   EXPECT_EQ(hourly->cells[1].agg.count, 1);
-  // A host that logs more later: the cached aggregates follow.
-  Log("b", Ev("shop", "buy", ValueType::kInteger, "1"));
+  // This host logs more later (its own file grows; the others' are sealed archive files): the
+  // cached aggregates follow.
+  Log("a", Ev("shop", "buy", ValueType::kInteger, "1"));
   Result<DayCounts> again = set_.Counts("2025-03-01", nullptr, false);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->cells[1].agg.count, 4);

@@ -94,6 +94,7 @@ class ReadApiTest : public ::testing::Test {
     ctx.env = &env_;
     ctx.log = &log_;
     ctx.host = "test";
+    ctx.day_files = &local_files_;
     ctx.sleep = [this](int64_t micros) {
       slept_micros_ += micros;
       env_.Advance(microseconds(micros));
@@ -203,6 +204,7 @@ class ReadApiTest : public ::testing::Test {
   TempDir dir_;
   FakeEnv env_;
   Config config_;
+  LocalDayFiles local_files_{dir_.path(), "test"};
   NullLogger log_;
   std::unique_ptr<ReadApi> api_;
   std::function<void(int)> on_sleep_;
@@ -665,6 +667,8 @@ TEST(ReadApiZoneTest, DaysAndHoursFollowTheConfiguredZone) {
   ctx.env = &env;
   ctx.log = &log;
   ctx.host = "test";
+  LocalDayFiles files(dir.path(), "test");
+  ctx.day_files = &files;
   ReadApi api(ctx);
   auto get = [&](const std::string& path, const std::string& query) {
     Request r;
