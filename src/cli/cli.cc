@@ -49,6 +49,9 @@ constexpr Command kCommands[] = {
     {"prune", "itslog prune [--config PATH]",
      "remove local day files older than retention_days (when shipping: only shipped ones)",
      RunPruneCommand},
+    {"alerts", "itslog alerts [--once] [--config PATH]",
+     "evaluate the alert rules every alerts.interval_seconds and send their notifications",
+     RunAlertsCommand},
 };
 
 void PrintHelp(FILE* out) {

@@ -15,6 +15,7 @@ enum Scope : uint32_t {
   kScopeIngest = 1,
   kScopeRead = 2,
   kScopeAdmin = 4,
+  kScopeIncidents = 8,  // acknowledge, resolve and comment on incidents
 };
 
 struct ApiKey {
@@ -56,6 +57,15 @@ struct ArchiveConfig {
   int64_t cache_max_bytes = 1073741824;
 };
 
+// alerts: the alerts service (itslog alerts).
+struct AlertsConfig {
+  int64_t interval_seconds = 30;
+  int64_t repeat_seconds = 14400;
+  int64_t retry_for_seconds = 86400;
+  int64_t backoff_initial_ms = 5000;  // the first retry of a failed notification
+  int64_t timeout_ms = 10000;         // one notification request, connection included
+};
+
 enum class Durability { kNormal, kFull };
 enum class StorageKind { kSqlite, kS3 };
 // log: where the worker logs; kAuto picks syslog when stderr goes nowhere useful.
@@ -77,6 +87,7 @@ struct Config {
   int64_t lock_timeout_ms = 5000;  // how long a writer waits for the day file's lock
   int64_t tail_max_seconds = 300;  // how long one GET /v1/tail may hold a worker
   LogTarget log = LogTarget::kAuto;
+  AlertsConfig alerts;
 };
 
 }  // namespace itslog

@@ -575,6 +575,14 @@ void Loader::ReadTop(const YAML::Node& root, Config* c) {
     Entries tail = ReadSection(it->second, "tail");
     ReadInt(tail, "tail", "max_seconds", &c->tail_max_seconds);
   }
+  if (auto it = m.find("alerts"); it != m.end()) {
+    Entries alerts = ReadSection(it->second, "alerts");
+    ReadInt(alerts, "alerts", "interval_seconds", &c->alerts.interval_seconds);
+    ReadInt(alerts, "alerts", "repeat_seconds", &c->alerts.repeat_seconds);
+    ReadInt(alerts, "alerts", "retry_for_seconds", &c->alerts.retry_for_seconds);
+    ReadInt(alerts, "alerts", "backoff_initial_ms", &c->alerts.backoff_initial_ms);
+    ReadInt(alerts, "alerts", "timeout_ms", &c->alerts.timeout_ms);
+  }
   if (auto it = m.find("log"); it != m.end()) {
     if (std::optional<std::string> v = Choice(it->second, "log", Key("log"))) {
       c->log = *v == "stderr"   ? LogTarget::kStderr
@@ -687,10 +695,12 @@ void Loader::ReadKey(const YAML::Node& item, KeyDraft* d) {
           bit = kScopeRead;
         } else if (item_i.text == "admin") {
           bit = kScopeAdmin;
+        } else if (item_i.text == "incidents") {
+          bit = kScopeIncidents;
         }
         if (bit == 0) {
           Problem(item_i.pos, item_shown + ": unknown scope " + Quote(item_i.text) +
-                                  "; expected ingest, read or admin");
+                                  "; expected ingest, read, admin or incidents");
         } else if (d->key.scopes & bit) {
           Problem(item_i.pos, item_shown + ": scope " + item_i.text + " is listed twice");
         } else {

@@ -151,8 +151,16 @@ Response Api::Dispatch(const Route& route, const Request& request) const {
     case RouteId::kUniques:
     case RouteId::kOverview:
     case RouteId::kTail:
-    case RouteId::kMetrics:
       return read_->Handle(route, request, **key);
+    case RouteId::kMetrics: {
+      Response r = read_->Handle(route, request, **key);
+      if (r.status == 200) {
+        r.body += alerts_->MetricsText();
+      }
+      return r;
+    }
+    case RouteId::kAlerting:
+      return alerts_->Handle(request, **key);
     default:
       return ErrorResponse(Status(Code::kNotFound, "not_found", "no such endpoint"));
   }

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/env.h"
 #include "core/log.h"
+#include "http/alerts_api.h"
 #include "http/metrics.h"
 #include "http/read_api.h"
 #include "http/request.h"
@@ -35,7 +36,8 @@ class Api {
  public:
   explicit Api(ApiContext context)
       : ctx_(std::move(context)),
-        read_(std::make_shared<ReadApi>(ctx_.config, ctx_.env, ctx_.log)) {}
+        read_(std::make_shared<ReadApi>(ctx_.config, ctx_.env, ctx_.log)),
+        alerts_(std::make_shared<AlertsApi>(ctx_.config, ctx_.env, ctx_.log)) {}
 
   // Never throws; every failure becomes the contract's error response.
   Response Handle(const Request& request) const;
@@ -48,7 +50,8 @@ class Api {
   Response HandleHealth() const;
 
   ApiContext ctx_;
-  std::shared_ptr<ReadApi> read_;  // the read routes and /metrics (http/read_api.h)
+  std::shared_ptr<ReadApi> read_;      // the read routes and /metrics (http/read_api.h)
+  std::shared_ptr<AlertsApi> alerts_;  // rules, channels, incidents (http/alerts_api.h)
 };
 
 }  // namespace itslog

@@ -11,7 +11,7 @@ const ApiKey& OpenAccessKey() {
   static const ApiKey key = [] {
     ApiKey k;
     k.name = "anonymous";
-    k.scopes = kScopeIngest | kScopeRead | kScopeAdmin;
+    k.scopes = kScopeIngest | kScopeRead | kScopeAdmin | kScopeIncidents;
     k.all_apps = true;
     return k;
   }();
@@ -70,7 +70,10 @@ Status RequireScope(const ApiKey& key, Scope scope) {
   if ((key.scopes & scope) != 0) {
     return Status::Ok();
   }
-  const char* name = scope == kScopeIngest ? "ingest" : scope == kScopeRead ? "read" : "admin";
+  const char* name = scope == kScopeIngest      ? "ingest"
+                     : scope == kScopeRead      ? "read"
+                     : scope == kScopeIncidents ? "incidents"
+                                                : "admin";
   return Status(Code::kForbidden, "missing_scope",
                 "key " + Quote(key.name) + " lacks the " + name + " scope");
 }

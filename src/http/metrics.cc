@@ -20,10 +20,10 @@ constexpr RouteId kRoutes[] = {
     RouteId::kNotFound,   RouteId::kMethodNotAllowed, RouteId::kLog,     RouteId::kEvent,
     RouteId::kUnique,     RouteId::kHealthz,          RouteId::kMetrics, RouteId::kEvents,
     RouteId::kEventBySeq, RouteId::kCounts,           RouteId::kUniques, RouteId::kOverview,
-    RouteId::kTail,
+    RouteId::kTail,       RouteId::kAlerting,
 };
 constexpr size_t kRouteCount = sizeof(kRoutes) / sizeof(kRoutes[0]);
-static_assert(kRouteCount == static_cast<size_t>(RouteId::kTail) + 1, "every route has a slot");
+static_assert(kRouteCount == static_cast<size_t>(RouteId::kAlerting) + 1, "every route has a slot");
 
 constexpr int kStatuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 413, 422, 429, 500, 503};
 constexpr size_t kStatusCount = sizeof(kStatuses) / sizeof(kStatuses[0]);  // + 1: "other"
@@ -132,6 +132,8 @@ std::string_view RouteLabel(RouteId route) {
       return "overview";
     case RouteId::kTail:
       return "tail";
+    case RouteId::kAlerting:
+      return "alerting";
   }
   return "other";
 }

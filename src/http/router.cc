@@ -111,6 +111,45 @@ Route MatchRoute(std::string_view method, std::string_view path) {
       }
     }
   }
+  if (s.size() >= 2 && s[0] == "v1") {
+    // Alerting (http/alerts_api.cc): "*" is an id.
+    static constexpr struct {
+      std::string_view path[3];
+      size_t size;  // segments after "v1"
+      const char* allow;
+    } kAlerting[] = {
+        {{"alerts"}, 1, "GET, HEAD"},
+        {{"alerts", "rules"}, 2, "GET, HEAD, POST"},
+        {{"alerts", "rules", "*"}, 3, "GET, HEAD, PUT, DELETE"},
+        {{"notifications", "channels"}, 2, "GET, HEAD, POST"},
+        {{"notifications", "channels", "*"}, 3, "GET, HEAD, DELETE"},
+        {{"notifications", "deliveries"}, 2, "GET, HEAD"},
+        {{"incidents"}, 1, "GET, HEAD, POST"},
+        {{"incidents", "*"}, 2, "GET, HEAD, PATCH"},
+        {{"incidents", "*", "timeline"}, 3, "POST"},
+    };
+    for (const auto& a : kAlerting) {
+      if (s.size() - 1 != a.size) {
+        continue;
+      }
+      bool match = true;
+      for (size_t i = 0; i < a.size; ++i) {
+        match = match && (a.path[i] == "*" || a.path[i] == s[i + 1]);
+      }
+      if (!match) {
+        continue;
+      }
+      std::string_view allow = a.allow;
+      bool ok = false;
+      for (size_t i = 0; i < allow.size();) {
+        size_t end = allow.find(", ", i);
+        end = end == std::string_view::npos ? allow.size() : end;
+        ok = ok || allow.substr(i, end - i) == method;
+        i = end + 2;
+      }
+      return Allowed(RouteId::kAlerting, method, ok, a.allow);
+    }
+  }
   if (s.size() == 2 && s[0] == "v1" && s[1] == "log") {
     return Allowed(RouteId::kLog, method, method == "POST", "POST");
   }

@@ -22,6 +22,8 @@ enum class RouteId {
   kUniques,     // /v1/uniques
   kOverview,    // /v1/overview
   kTail,        // /v1/tail
+  // Alerting (http/alerts_api.h routes below these prefixes, and answers 405 itself):
+  kAlerting,  // /v1/alerts..., /v1/notifications/..., /v1/incidents...
 };
 
 struct Route {

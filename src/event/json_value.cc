@@ -1,0 +1,116 @@
+#include "event/json_value.h"
+
+#include <simdjson.h>
+
+namespace itslog {
+
+namespace {
+
+namespace dom = simdjson::dom;
+
+Status Invalid(std::string message) {
+  return InvalidError("invalid_json", std::move(message), "body");
+}
+
+Status Convert(dom::element e, JsonValue* out) {
+  switch (e.type()) {
+    case dom::element_type::NULL_VALUE:
+      out->kind = JsonValue::Kind::kNull;
+      return Status::Ok();
+    case dom::element_type::BOOL:
+      out->kind = JsonValue::Kind::kBool;
+      out->boolean = e.get_bool().value_unsafe();
+      return Status::Ok();
+    case dom::element_type::INT64:
+      out->kind = JsonValue::Kind::kNumber;
+      out->is_integer = true;
+      out->integer = e.get_int64().value_unsafe();
+      out->number = static_cast<double>(out->integer);
+      return Status::Ok();
+    case dom::element_type::UINT64:
+      out->kind = JsonValue::Kind::kNumber;
+      out->number = static_cast<double>(e.get_uint64().value_unsafe());
+      return Status::Ok();
+    case dom::element_type::DOUBLE:
+      out->kind = JsonValue::Kind::kNumber;
+      out->number = e.get_double().value_unsafe();
+      return Status::Ok();
+    case dom::element_type::STRING:
+      out->kind = JsonValue::Kind::kString;
+      out->string = std::string(e.get_string().value_unsafe());
+      return Status::Ok();
+    case dom::element_type::ARRAY:
+      out->kind = JsonValue::Kind::kArray;
+      for (dom::element item : e.get_array().value_unsafe()) {
+        JsonValue v;
+        if (Status s = Convert(item, &v); !s.ok()) {
+          return s;
+        }
+        out->items.push_back(std::move(v));
+      }
+      return Status::Ok();
+    case dom::element_type::OBJECT:
+      out->kind = JsonValue::Kind::kObject;
+      for (dom::key_value_pair kv : e.get_object().value_unsafe()) {
+        std::string key(kv.key);
+        if (out->Find(key) != nullptr) {
+          return Invalid("the member \"" + key.substr(0, 64) + "\" is given twice");
+        }
+        JsonValue v;
+        if (Status s = Convert(kv.value, &v); !s.ok()) {
+          return s;
+        }
+        out->members.emplace_back(std::move(key), std::move(v));
+      }
+      return Status::Ok();
+  }
+  return Invalid("unexpected JSON value");
+}
+
+}  // namespace
+
+const JsonValue* JsonValue::Find(std::string_view key) const {
+  for (const auto& [k, v] : members) {
+    if (k == key) {
+      return &v;
+    }
+  }
+  return nullptr;
+}
+
+std::string_view JsonValue::KindName() const {
+  switch (kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return "a boolean";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kString:
+      return "a string";
+    case Kind::kArray:
+      return "an array";
+    case Kind::kObject:
+      return "an object";
+  }
+  return "a value";
+}
+
+Result<JsonValue> ParseJsonValue(std::string_view text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return InvalidError("empty_body", "the request body is empty; send a JSON object", "body");
+  }
+  simdjson::padded_string padded(text);
+  dom::parser parser;
+  dom::element root;
+  if (simdjson::error_code e = parser.parse(padded).get(root)) {
+    return Invalid(std::string("the body is not valid JSON (") + simdjson::error_message(e) + ")");
+  }
+  JsonValue out;
+  if (Status s = Convert(root, &out); !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
+}  // namespace itslog
