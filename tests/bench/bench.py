@@ -69,6 +69,7 @@ BATCH_EVENTS = 1000
 BATCH_CONNECTIONS = 8
 UNIQUE_NAMES = 1000
 READ_BATCH = 10000
+ALERT_RULES = 100
 
 
 class BenchError(Exception):
@@ -220,8 +221,10 @@ auth:
   keys:
     - name: bench
       key_sha256: {key_hash}
-      scopes: [ingest, read]
+      scopes: [ingest, read, admin]
       apps: ["*"]
+alerts:
+  interval_seconds: 1
 """)
         return path, data_dir
 
@@ -845,6 +848,80 @@ class Bench:
             self.fail(f"GET /v1/counts answered {status}: {body[:300]!r}")
         return out
 
+    # --- alerts --------------------------------------------------------------------------------
+    def alert_rules(self, mount, apps, events, n=ALERT_RULES):
+        """n rules over apps x events through the API: mixed aggregates, windows of 1 to 60
+        minutes, thresholds that never fire (the pass, not the notifications, is measured)."""
+        aggs = ["count", "count", "count", "avg", "max", "sum"]
+        for i in range(n):
+            rule = {"name": f"bench {i}", "query": {"app": apps[i % len(apps)]},
+                    "aggregate": aggs[i % len(aggs)], "threshold": 1e12,
+                    "window_seconds": 60 * (1 + (i * 7) % 60)}
+            if i % 10 != 9:  # one rule in ten watches every event of its app
+                rule["query"]["event"] = events[i % len(events)]
+            st, body = self.run.http("POST", f"{mount}/v1/alerts/rules", json.dumps(rule),
+                                     {"Authorization": "Bearer " + self.run.key,
+                                      "Content-Type": "application/json"})
+            if st != 201:
+                raise BenchError(f"POST /v1/alerts/rules answered {st}: {body[:300]!r}")
+
+    def alerts_side(self, read):
+        """One evaluation pass of ALERT_RULES rules over the read side's day, and single-event
+        ingest with `itslog alerts` evaluating every second against the same without it."""
+        run = self.run
+        out = {"pass_ms": None, "pass_ms_rounds": [], "rules": ALERT_RULES,
+               "rows": read.get("rows")}
+        help_text = subprocess.run([run.itslog, "--help"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT).stdout.decode()
+        if not re.search(r"^  alerts ", help_text, re.M):
+            log("alerts: not in this build: n/a")
+            return out
+        log(f"alerts: one pass of {ALERT_RULES} rules over {read.get('rows', 0):,} rows")
+        self.alert_rules("/read/its-log", [f"read-app{i}" for i in range(5)],
+                         [f"ev.{i}" for i in range(20)])
+        read_set = run.sets["read"]
+        control = os.path.join(read_set["data_dir"], "control.sqlite")
+        for _ in range(ROUNDS + 1):  # the first warms the page cache
+            r = subprocess.run([run.itslog, "alerts", "--once", "--config", read_set["config"]],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+            if r.returncode != 0:
+                self.fail(f"itslog alerts --once exited {r.returncode}: {r.stdout[-500:]!r}")
+                return out
+            with sqlite3.connect(f"file:{control}?mode=ro", uri=True) as db:
+                micros = db.execute("SELECT value FROM alert_counters "
+                                    "WHERE name = 'evaluation_micros_last'").fetchone()[0]
+            out["pass_ms_rounds"].append(micros / 1000)
+        out["pass_ms"] = median(out["pass_ms_rounds"][1:])
+        log(f"  pass: {out['pass_ms']:.1f} ms (rounds {out['pass_ms_rounds']})")
+
+        log("alerts: single-event ingest without and with `itslog alerts` every second")
+        normal = run.sets["normal"]
+        self.alert_rules("/its-log", ["alerts-on", "alerts-off"], ["click", "other"])
+        without, with_service = [], []
+        for r in range(1, ROUNDS + 1):
+            app = f"alerts-off-r{r}"
+            without.append(self.case("put_event_c64_no_alerts", 64,
+                                     self.single_env("/its-log", "PUT", app), "normal", app))
+            proc = subprocess.Popen([run.itslog, "alerts", "--config", normal["config"]],
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=open(os.path.join(run.dir, "alerts.stderr.log"), "ab"))
+            run.pids.append(proc.pid)
+            try:
+                time.sleep(1.5)
+                app = f"alerts-on-r{r}"
+                with_service.append(self.case("put_event_c64_alerts", 64,
+                                              self.single_env("/its-log", "PUT", app), "normal",
+                                              app))
+            finally:
+                stop_pid(proc.pid)
+                proc.wait(10)
+                run.pids.remove(proc.pid)
+        out["ingest_without_rps"] = median([x["rps"] for x in without])
+        out["ingest_with_rps"] = median([x["rps"] for x in with_service])
+        out["ingest_with_vs_without"] = ratio(out["ingest_with_rps"], out["ingest_without_rps"])
+        log(f"  with / without: {fmt_num(out['ingest_with_vs_without'], '.3f')}")
+        return out
+
 
 def fmt_num(v, spec=",.0f"):
     return "n/a" if v is None else format(v, spec)
@@ -910,8 +987,17 @@ def main():
         if PROFILE:
             bench.profile()
         read = bench.read_side()
+        alerts = bench.alerts_side(read)
         results = summarise(bench, info, version, rss_warm, rss_million, done_requests, raw,
                             read, started)
+        results["alerts"] = alerts
+        results["table"] += (
+            f"\n  {'alert pass, 100 rules, 1M rows < 100 ms':<38}"
+            f"{fmt_num(alerts['pass_ms'], '.1f'):>14}  "
+            f"{'n/a' if alerts['pass_ms'] is None else ('met' if alerts['pass_ms'] < 100 else 'NOT met')}"
+            f"\n  {'ingest with alerts >= 0.95 x without':<38}"
+            f"{fmt_num(alerts.get('ingest_with_vs_without'), '.3f'):>14}  "
+            f"{'n/a' if alerts.get('ingest_with_vs_without') is None else ('met' if alerts['ingest_with_vs_without'] >= 0.95 else 'NOT met')}")
     except KeyboardInterrupt as e:
         log(f"bench: interrupted ({e})")
         rc = 130
