@@ -56,7 +56,8 @@ Status RunAlertsOnce(Env* env, const Config& config, Logger* log, const PostFn& 
     return db.status();
   }
   AlertServiceOptions options = AlertServiceOptionsFrom(config);
-  LocalDayFiles source(config.data_dir, *zone);
+  LocalDayFiles files(config.data_dir, DefaultHostId());
+  DayFilesWindow source(&files, *zone);
   Evaluator evaluator(env, db->get(), &source, log, options.evaluator);
   PassStats pass;
   if (Status s = evaluator.RunPass(&pass); !s.ok()) {
@@ -107,7 +108,10 @@ Status RunAlertsService(Env* env, const Config& config, Logger* log, const PostF
     }
   });
 
-  LocalDayFiles source(config.data_dir, *zone);
+  // The day files this host holds (dayset/day_files.h): the one place to give the evaluator
+  // another source of day files.
+  LocalDayFiles files(config.data_dir, DefaultHostId());
+  DayFilesWindow source(&files, *zone);
   Evaluator evaluator(env, eval_db->get(), &source, log, options.evaluator);
   const int64_t interval = options.evaluator.interval_seconds * kMicros;
   int64_t next_pass = env->NowMicros();

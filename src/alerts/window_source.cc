@@ -1,60 +1,66 @@
 #include "alerts/window_source.h"
 
-#include "store/day_store.h"
-
 namespace itslog {
 
-void LocalDayFiles::BeginPass(int64_t now_micros) {
-  fresh_.clear();
-  // Keep readers only for days a window (at most a day long) can still reach.
+void DayFilesWindow::BeginPass(int64_t now_micros) {
+  days_.clear();
+  for (auto& [path, file] : open_) {
+    file.fresh = false;
+  }
+  // Keep readers only for files a window (at most a day long) can still reach.
   std::string oldest = AddDays(zone_.DayOf(now_micros), -2);
-  for (auto it = readers_.begin(); it != readers_.end();) {
-    it = it->first < oldest ? readers_.erase(it) : std::next(it);
+  for (auto it = open_.begin(); it != open_.end();) {
+    it = it->second.reader->day() < oldest ? open_.erase(it) : std::next(it);
   }
 }
 
-Result<DayReader*> LocalDayFiles::ReaderFor(const std::string& day) {
-  auto it = readers_.find(day);
-  if (it == readers_.end()) {
-    std::string path = DayFilePath(data_dir_, day);
+Result<DayReader*> DayFilesWindow::ReaderFor(const std::string& path) {
+  auto it = open_.find(path);
+  if (it == open_.end()) {
     Result<std::unique_ptr<DayReader>> opened = DayReader::Open(path);
     if (!opened.ok()) {
-      if (opened.status().code() == Code::kNotFound) {
-        return static_cast<DayReader*>(nullptr);
-      }
       return opened.status();
     }
-    it = readers_.emplace(day, std::move(opened).value()).first;
-    fresh_[day] = true;
+    it = open_.emplace(path, OpenFile{std::move(opened).value(), true}).first;
   }
-  if (!fresh_[day]) {
+  if (!it->second.fresh) {
     // Writers add event names as they go.
-    if (Status s = it->second->LoadEvents(); !s.ok()) {
-      readers_.erase(it);
+    if (Status s = it->second.reader->LoadEvents(); !s.ok()) {
+      open_.erase(it);
       return s;
     }
-    fresh_[day] = true;
+    it->second.fresh = true;
   }
-  return it->second.get();
+  return it->second.reader.get();
 }
 
-Result<WindowAggregate> LocalDayFiles::Aggregate(const std::string& app,
-                                                 const std::optional<std::string>& event,
-                                                 int64_t from_micros, int64_t to_micros,
-                                                 bool with_values) {
+Result<WindowAggregate> DayFilesWindow::Aggregate(const std::string& app,
+                                                  const std::optional<std::string>& event,
+                                                  int64_t from_micros, int64_t to_micros,
+                                                  bool with_values) {
   WindowAggregate total;
   if (to_micros <= from_micros) {
     return total;
   }
-  // Every day the window touches: [from, to) crosses midnight at most a few times.
   std::string day = zone_.DayOf(from_micros);
   const std::string last = zone_.DayOf(to_micros - 1);
   for (;; day = AddDays(day, 1)) {
-    Result<DayReader*> reader = ReaderFor(day);
-    if (!reader.ok()) {
-      return reader.status();
+    auto listed = days_.find(day);
+    if (listed == days_.end()) {
+      Result<DayFileList> files = files_->Files(day);
+      if (!files.ok()) {
+        return files.status();
+      }
+      listed = days_.emplace(day, std::move(files).value()).first;
     }
-    if (*reader != nullptr) {
+    for (const HostFile& file : listed->second.files) {
+      Result<DayReader*> reader = ReaderFor(file.path);
+      if (!reader.ok()) {
+        if (reader.status().code() == Code::kNotFound) {
+          continue;  // removed since it was listed (pruned, shipped)
+        }
+        return reader.status();
+      }
       const EventTable& events = (*reader)->events();
       for (size_t i = 0; i < events.size(); ++i) {
         const EventName& name = events.name(i);

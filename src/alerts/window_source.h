@@ -1,7 +1,8 @@
 // WindowSource: what an alert rule's query sees of a time range. The one seam between the
-// evaluator and the day files: today LocalDayFiles reads this host's own day files in
-// data_dir (a window crossing midnight reads both days). With several hosts, a host's alerts
-// service therefore sees only the events this host stored (docs/OPERATIONS.md, "Alerts").
+// evaluator and the day files: DayFilesWindow reads the files a DayFileSource names for each
+// day (dayset/day_files.h, one file per host), so the evaluator sees whatever that source
+// knows. Today the alerts service gives it LocalDayFiles: this host's own files in data_dir,
+// which with several hosts means this host's events only (docs/OPERATIONS.md, "Alerts").
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "core/result.h"
 #include "core/time_util.h"
+#include "dayset/day_files.h"
 #include "store/reader.h"
 #include "store/window_aggregate.h"
 
@@ -21,7 +23,8 @@ class WindowSource {
  public:
   virtual ~WindowSource() = default;
   // The aggregate of app's events (event: one name; nullopt: every event of the app) with ts
-  // in [from_micros, to_micros). with_values false: count only.
+  // in [from_micros, to_micros), summed over every file of every day the range touches (a
+  // window across midnight reads both days). with_values false: count only.
   virtual Result<WindowAggregate> Aggregate(const std::string& app,
                                             const std::optional<std::string>& event,
                                             int64_t from_micros, int64_t to_micros,
@@ -30,13 +33,12 @@ class WindowSource {
   virtual void BeginPass(int64_t now_micros) { (void)now_micros; }
 };
 
-// This host's day files, <data_dir>/YYYY-MM-DD-v1.itslog, read-only (never blocking writers).
-// Keeps the readers of the days in use open between passes and re-reads their events tables
-// once per pass; a missing day has no events.
-class LocalDayFiles : public WindowSource {
+// The day files files names, read-only (never blocking writers), through the (event, ts)
+// index. Keeps readers of the files in use open between passes and re-reads their events
+// tables once per pass. Not thread-safe; files must outlive it.
+class DayFilesWindow : public WindowSource {
  public:
-  LocalDayFiles(std::string data_dir, TimeZone zone)
-      : data_dir_(std::move(data_dir)), zone_(std::move(zone)) {}
+  DayFilesWindow(DayFileSource* files, TimeZone zone) : files_(files), zone_(std::move(zone)) {}
 
   Result<WindowAggregate> Aggregate(const std::string& app, const std::optional<std::string>& event,
                                     int64_t from_micros, int64_t to_micros,
@@ -44,13 +46,17 @@ class LocalDayFiles : public WindowSource {
   void BeginPass(int64_t now_micros) override;
 
  private:
-  // The reader of day, or nullptr when its file does not exist (yet).
-  Result<DayReader*> ReaderFor(const std::string& day);
+  struct OpenFile {
+    std::unique_ptr<DayReader> reader;
+    bool fresh = false;  // events table re-read in this pass
+  };
+  // The reader of path, opened on first use and refreshed once per pass.
+  Result<DayReader*> ReaderFor(const std::string& path);
 
-  std::string data_dir_;
+  DayFileSource* files_;
   TimeZone zone_;
-  std::map<std::string, std::unique_ptr<DayReader>> readers_;
-  std::map<std::string, bool> fresh_;  // day -> events table re-read in this pass
+  std::map<std::string, OpenFile> open_;     // by path
+  std::map<std::string, DayFileList> days_;  // the files of each day, named once per pass
 };
 
 }  // namespace itslog

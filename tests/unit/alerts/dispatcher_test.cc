@@ -39,7 +39,8 @@ class DispatcherTest : public ::testing::Test {
     EXPECT_TRUE(db.ok());
     db_ = std::move(db).value();
     tables_ = std::make_unique<AlertTables>(db_.get());
-    source_ = std::make_unique<LocalDayFiles>(dir_.path(), TimeZone());
+    files_ = std::make_unique<LocalDayFiles>(dir_.path(), "test");
+    source_ = std::make_unique<DayFilesWindow>(files_.get(), TimeZone());
     options_.backoff_initial_ms = 1000;
     evaluator_ = std::make_unique<Evaluator>(&env_, db_.get(), source_.get(), &log_, eval_options_);
     dispatcher_ = std::make_unique<Dispatcher>(
@@ -123,7 +124,8 @@ class DispatcherTest : public ::testing::Test {
   EvaluatorOptions eval_options_;
   std::unique_ptr<ControlDb> db_;
   std::unique_ptr<AlertTables> tables_;
-  std::unique_ptr<LocalDayFiles> source_;
+  std::unique_ptr<LocalDayFiles> files_;
+  std::unique_ptr<DayFilesWindow> source_;
   std::unique_ptr<Evaluator> evaluator_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::vector<Sent> sent_;

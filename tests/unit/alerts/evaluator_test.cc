@@ -33,7 +33,8 @@ class AlertsFixture : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
     tables_ = std::make_unique<AlertTables>(db_.get());
-    source_ = std::make_unique<LocalDayFiles>(dir_.path(), TimeZone());
+    files_ = std::make_unique<LocalDayFiles>(dir_.path(), "test");
+    source_ = std::make_unique<DayFilesWindow>(files_.get(), TimeZone());
     evaluator_ = std::make_unique<Evaluator>(&env_, db_.get(), source_.get(), &log_, options_);
   }
 
@@ -111,7 +112,8 @@ class AlertsFixture : public ::testing::Test {
   EvaluatorOptions options_;
   std::unique_ptr<ControlDb> db_;
   std::unique_ptr<AlertTables> tables_;
-  std::unique_ptr<LocalDayFiles> source_;
+  std::unique_ptr<LocalDayFiles> files_;
+  std::unique_ptr<DayFilesWindow> source_;
   std::unique_ptr<Evaluator> evaluator_;
 };
 
@@ -244,6 +246,42 @@ TEST_F(EvaluatorTest, WindowAcrossMidnightReadsBothDays) {
   EXPECT_EQ((*state)->value.value_or(-1), 2);
   EXPECT_TRUE(env_.FileExists(dir_.path() + "/2025-03-01-v1.itslog"));
   EXPECT_TRUE(env_.FileExists(dir_.path() + "/2025-03-02-v1.itslog"));
+}
+
+// Two hosts' files of one day, as the archive's source names them.
+class TwoHosts : public DayFileSource {
+ public:
+  TwoHosts(std::string a, std::string b) : a_(std::move(a)), b_(std::move(b)) {}
+  Result<DayFileList> Files(const std::string& day) override {
+    DayFileList out;
+    out.files.push_back(HostFile{"vm-a", DayFilePath(a_, day), true});
+    out.files.push_back(HostFile{"vm-b", DayFilePath(b_, day), false});
+    return out;
+  }
+
+ private:
+  std::string a_, b_;
+};
+
+TEST_F(EvaluatorTest, AWindowAddsUpEveryFileItsSourceNames) {
+  TempDir other;
+  Log({Ev("a", "error"), Ev("a", "error")});
+  testing_days::Append(&env_, other.path(), {Ev("a", "error"), Ev("a", "other")});
+  env_.Advance(seconds(1));
+  TwoHosts files(dir_.path(), other.path());
+  DayFilesWindow window(&files, TimeZone());
+  window.BeginPass(env_.NowMicros());
+  Result<WindowAggregate> agg = window.Aggregate(
+      "a", std::string("error"), env_.NowMicros() - 60000000, env_.NowMicros(), false);
+  ASSERT_TRUE(agg.ok()) << agg.status().ToString();
+  EXPECT_EQ(agg->count, 3);
+  // The service's own source: this host's files only.
+  LocalDayFiles mine(dir_.path(), "vm-a");
+  DayFilesWindow local(&mine, TimeZone());
+  local.BeginPass(env_.NowMicros());
+  agg = local.Aggregate("a", std::nullopt, env_.NowMicros() - 60000000, env_.NowMicros(), false);
+  ASSERT_TRUE(agg.ok());
+  EXPECT_EQ(agg->count, 2);
 }
 
 TEST_F(EvaluatorTest, NumericAggregatesOfRealValues) {
