@@ -90,6 +90,36 @@ TEST(RouterTest, OneEventByDayAndSeqWithOrWithoutHost) {
   EXPECT_EQ(put.allow, "GET, HEAD");
 }
 
+TEST(RouterTest, AlertingRoutesAndTheirMethods) {
+  const struct {
+    const char* method;
+    const char* path;
+    RouteId id;
+    const char* allow;
+  } cases[] = {
+      {"GET", "/v1/alerts", RouteId::kAlerting, ""},
+      {"POST", "/v1/alerts", RouteId::kMethodNotAllowed, "GET, HEAD"},
+      {"POST", "/v1/alerts/rules", RouteId::kAlerting, ""},
+      {"PUT", "/v1/alerts/rules/rul_1", RouteId::kAlerting, ""},
+      {"PATCH", "/v1/alerts/rules/rul_1", RouteId::kMethodNotAllowed, "GET, HEAD, PUT, DELETE"},
+      {"DELETE", "/v1/notifications/channels/c", RouteId::kAlerting, ""},
+      {"PUT", "/v1/notifications/channels/c", RouteId::kMethodNotAllowed, "GET, HEAD, DELETE"},
+      {"HEAD", "/v1/notifications/deliveries", RouteId::kAlerting, ""},
+      {"PATCH", "/v1/incidents/i", RouteId::kAlerting, ""},
+      {"POST", "/v1/incidents/i/timeline", RouteId::kAlerting, ""},
+      {"GET", "/v1/incidents/i/timeline", RouteId::kMethodNotAllowed, "POST"},
+      {"GET", "/v1/notifications", RouteId::kNotFound, ""},
+      {"GET", "/v1/alerts/rules/a/b", RouteId::kNotFound, ""},
+      {"GET", "/v1/incidents/i/other", RouteId::kNotFound, ""},
+      {"ET", "/v1/alerts", RouteId::kMethodNotAllowed, "GET, HEAD"},
+  };
+  for (const auto& c : cases) {
+    Route r = MatchRoute(c.method, c.path);
+    EXPECT_EQ(r.id, c.id) << c.method << " " << c.path;
+    EXPECT_EQ(r.allow, c.allow) << c.method << " " << c.path;
+  }
+}
+
 TEST(RouterTest, UnknownPathsAreNotFound) {
   for (const char* path :
        {"/", "/v1", "/v1/events/x/y/z/w", "/v1/event/a", "/v1/event/a/b/c", "/a/b/c", "/v1/x"}) {
