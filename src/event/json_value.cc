@@ -60,7 +60,7 @@ Status Convert(dom::element e, JsonValue* out) {
         if (Status s = Convert(kv.value, &v); !s.ok()) {
           return s;
         }
-        out->members.emplace_back(std::move(key), std::move(v));
+        out->members.push_back(JsonMember{std::move(key), std::move(v)});
       }
       return Status::Ok();
   }

@@ -13,6 +13,8 @@
 
 namespace itslog {
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
@@ -21,13 +23,18 @@ struct JsonValue {
   bool is_integer = false;  // the number was written without fraction or exponent
   int64_t integer = 0;      // when is_integer
   std::string string;
-  std::vector<JsonValue> items;                            // kArray
-  std::vector<std::pair<std::string, JsonValue>> members;  // kObject, in order, keys unique
+  std::vector<JsonValue> items;     // kArray
+  std::vector<JsonMember> members;  // kObject, in order, keys unique
 
   // The member named key of an object, or nullptr.
   const JsonValue* Find(std::string_view key) const;
   // "a string", "a number", ... for error messages.
   std::string_view KindName() const;
+};
+
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 // Parses text as one JSON value. Fails kInvalid "invalid_json" (field "body") for anything
