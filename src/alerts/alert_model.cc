@@ -108,6 +108,7 @@ Status ParseQuery(const JsonValue& v, AlertRule* rule) {
   if (v.kind != Kind::kObject) {
     return WrongKind("query", v, "an object {\"app\",\"event\"}");
   }
+  rule->event.reset();  // a query given replaces the whole query: no event means any
   bool has_app = false;
   for (const auto& [key, m] : v.members) {
     if (key == "app") {
