@@ -162,6 +162,13 @@ Status Evaluator::Queue(const AlertRule& rule, const AlertState& state, const st
   return Status::Ok();
 }
 
+Result<std::optional<Incident>> Evaluator::IncidentOf(const AlertState& state) {
+  if (state.incident_id.empty()) {
+    return std::optional<Incident>();
+  }
+  return tables_.GetIncident(state.incident_id);
+}
+
 Status Evaluator::EvaluateRule(const AlertRule& rule, int64_t now, PassStats* stats) {
   Result<WindowAggregate> agg = source_->Aggregate(
       rule.app, rule.event, now - rule.window_seconds * kMicros, now, rule.aggregate != "count");
@@ -224,14 +231,11 @@ Status Evaluator::EvaluateRule(const AlertRule& rule, int64_t now, PassStats* st
       }
     } else if (met && state.state == "firing") {
       // Repeat while firing and not acknowledged.
-      std::optional<Incident> incident;
-      if (!state.incident_id.empty()) {
-        Result<std::optional<Incident>> found = tables_.GetIncident(state.incident_id);
-        if (!found.ok()) {
-          return found.status();
-        }
-        incident = *found;
+      Result<std::optional<Incident>> found = IncidentOf(state);
+      if (!found.ok()) {
+        return found.status();
       }
+      std::optional<Incident> incident = *found;
       bool acknowledged = incident && incident->status != "triggered";
       if (!acknowledged && now - state.last_notified >= options_.repeat_seconds * kMicros) {
         state.last_notified = now;
@@ -249,13 +253,12 @@ Status Evaluator::EvaluateRule(const AlertRule& rule, int64_t now, PassStats* st
     } else if (!met && state.state == "firing") {
       state.state = "ok";
       state.since = now;
-      std::optional<Incident> incident;
-      if (!state.incident_id.empty()) {
-        Result<std::optional<Incident>> found = tables_.GetIncident(state.incident_id);
-        if (!found.ok()) {
-          return found.status();
-        }
-        incident = *found;
+      Result<std::optional<Incident>> found = IncidentOf(state);
+      if (!found.ok()) {
+        return found.status();
+      }
+      std::optional<Incident> incident = *found;
+      {
         if (incident && incident->status != "resolved") {
           std::string content = "the rule resolved: " + rule.aggregate + " is " +
                                 (value ? FormatNumber(*value) : std::string("null"));

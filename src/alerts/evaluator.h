@@ -46,6 +46,8 @@ class Evaluator {
 
  private:
   Status EvaluateRule(const AlertRule& rule, int64_t now, PassStats* stats);
+  // The incident the state's firing episode opened, if any.
+  Result<std::optional<Incident>> IncidentOf(const AlertState& state);
   // Queues kind ("firing" or "resolved") for every usable channel of rule.
   Status Queue(const AlertRule& rule, const AlertState& state, const std::string& kind,
                const std::string& transition, const Incident* incident, int64_t now,

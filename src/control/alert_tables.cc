@@ -608,17 +608,15 @@ Status AlertTables::SetCounter(const std::string& name, int64_t value) {
 }
 
 Result<std::map<std::string, int64_t>> AlertTables::Counters() {
-  Query q(db_->db(), "SELECT name, value FROM alert_counters");
-  Result<std::vector<std::pair<std::string, int64_t>>> rows = All<std::pair<std::string, int64_t>>(
-      q, [](const Query& r) { return std::make_pair(r.S(0), r.I(1)); });
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  return std::map<std::string, int64_t>(rows->begin(), rows->end());
+  return NamedNumbers("SELECT name, value FROM alert_counters");
 }
 
 Result<std::map<std::string, int64_t>> AlertTables::OutboxByStatus() {
-  Query q(db_->db(), "SELECT status, count(*) FROM alert_outbox GROUP BY status");
+  return NamedNumbers("SELECT status, count(*) FROM alert_outbox GROUP BY status");
+}
+
+Result<std::map<std::string, int64_t>> AlertTables::NamedNumbers(const char* sql) {
+  Query q(db_->db(), sql);
   Result<std::vector<std::pair<std::string, int64_t>>> rows = All<std::pair<std::string, int64_t>>(
       q, [](const Query& r) { return std::make_pair(r.S(0), r.I(1)); });
   if (!rows.ok()) {

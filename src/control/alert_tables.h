@@ -101,6 +101,9 @@ class AlertTables {
   Result<std::map<std::string, int64_t>> OutboxByStatus();
 
  private:
+  // (text, integer) rows of sql as a map.
+  Result<std::map<std::string, int64_t>> NamedNumbers(const char* sql);
+
   ControlDb* db_;
 };
 

@@ -11,6 +11,7 @@
 #include "http/auth.h"
 #include "http/error_response.h"
 #include "http/query_params.h"
+#include "http/router.h"
 
 namespace itslog {
 
@@ -42,24 +43,6 @@ Response NotAllowed(const Request& request, const char* allow) {
 Response NotFound(std::string_view what, std::string_view id) {
   return ErrorResponse(
       Status(Code::kNotFound, "not_found", "no " + std::string(what) + " with id " + Quote(id)));
-}
-
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) {
-      j = path.size();
-    }
-    out.push_back(path.substr(i, j - i));
-    i = j;
-  }
-  return out;
 }
 
 AppFilter FilterFor(const ApiKey& key) {
@@ -285,7 +268,7 @@ Response AlertsApi::Handle(const Request& request, const ApiKey& key) {
 }
 
 Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
-  std::vector<std::string_view> s = Segments(request.path);  // s[0] == "v1"
+  std::vector<std::string_view> s = PathSegments(request.path);  // s[0] == "v1"
   const std::string& m = request.method;
   bool get = m == "GET" || m == "HEAD";
   AlertTables tables(db_.get());

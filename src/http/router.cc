@@ -75,6 +75,10 @@ Route Allowed(RouteId id, std::string_view method, bool ok, const char* allow) {
 
 }  // namespace
 
+std::vector<std::string_view> PathSegments(std::string_view path) {
+  return Segments(path);
+}
+
 Route MatchRoute(std::string_view method, std::string_view path) {
   std::vector<std::string_view> s = Segments(path);
   bool is_get = method == "GET" || method == "HEAD";

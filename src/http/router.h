@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace itslog {
 
@@ -45,5 +46,8 @@ std::string PathBelowMount(std::string_view script_name, std::string_view path_i
                            std::string_view request_uri);
 
 Route MatchRoute(std::string_view method, std::string_view path);
+
+// The non-empty segments of path, in order ("/v1//a/" -> {"v1", "a"}); views into path.
+std::vector<std::string_view> PathSegments(std::string_view path);
 
 }  // namespace itslog
