@@ -59,7 +59,9 @@ std::string Dump(const Config& c) {
     << c.s3.timeout_ms << '|' << c.s3.retries << '|' << c.ship.delete_local << '|'
     << c.ship.multipart_threshold_bytes << '|' << c.retention_days << '|' << c.lock_timeout_ms
     << '|' << c.tail_max_seconds << '|' << static_cast<int>(c.log) << '|' << c.archive.cache_dir
-    << '|' << c.archive.cache_max_bytes;
+    << '|' << c.archive.cache_max_bytes << '|' << c.alerts.interval_seconds << '|'
+    << c.alerts.repeat_seconds << '|' << c.alerts.retry_for_seconds << '|'
+    << c.alerts.backoff_initial_ms << '|' << c.alerts.timeout_ms;
   return o.str();
 }
 
@@ -93,6 +95,9 @@ TEST(ConfigLoaderTest, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(c.lock_timeout_ms, 5000);
   EXPECT_EQ(c.tail_max_seconds, 300);
   EXPECT_EQ(c.log, LogTarget::kAuto);
+  EXPECT_EQ(c.alerts.interval_seconds, 30);
+  EXPECT_EQ(c.alerts.repeat_seconds, 14400);
+  EXPECT_EQ(c.alerts.retry_for_seconds, 86400);
 }
 
 // The table's defaults (shown by --help and the docs) are the struct's defaults: writing a key
@@ -120,7 +125,7 @@ TEST(ConfigLoaderTest, TableDefaultsEqualStructDefaults) {
     EXPECT_EQ(Dump(*l.config), Dump(*base.config)) << yaml;
     ++checked;
   }
-  EXPECT_EQ(checked, 24);
+  EXPECT_EQ(checked, 29);
 }
 
 TEST(ConfigLoaderTest, ReadsEveryKey) {
@@ -341,7 +346,9 @@ TEST(ConfigLoaderTest, ReportsEachBadConfigAtItsPlace) {
        "auth.keys[0]: apps is required"},
       {std::string(kKeyHead) + "    - name: a\n      " + sha +
            "\n      scopes: [read, write]\n      apps: [x]\n",
-       6, 22, "auth.keys[0].scopes[1]: unknown scope \"write\"; expected ingest, read or admin"},
+       6, 22,
+       "auth.keys[0].scopes[1]: unknown scope \"write\"; expected ingest, read, admin or "
+       "incidents"},
       {std::string(kKeyHead) + "    - name: a\n      " + sha +
            "\n      scopes: [read, read]\n      apps: [x]\n",
        6, 22, "auth.keys[0].scopes[1]: scope read is listed twice"},

@@ -68,7 +68,8 @@ class AlertsApiTest : public ::testing::Test {
                      const std::string& key = "root") {
     Response r = Call("POST", path, key, body);
     EXPECT_EQ(r.status, 201) << path << " " << r.body;
-    const JsonValue* id = Body(r).Find("id");
+    JsonValue answer = Body(r);
+    const JsonValue* id = answer.Find("id");
     return id != nullptr ? id->string : "";
   }
 
