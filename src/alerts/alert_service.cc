@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "archive/day_files.h"
 #include "control/control_db.h"
 
 namespace itslog {
@@ -21,6 +22,12 @@ void SleepUnlessStopped(int64_t micros, const std::atomic<bool>* stop) {
     nanosleep(&ts, nullptr);
     micros -= slice;
   }
+}
+
+// The day files rules are evaluated over: the read API's locator (archive/day_files.h), so a
+// day is what the read API answers for it. The one place to give the evaluator another source.
+Result<std::unique_ptr<DayLocator>> DayFilesOf(Env* env, const Config& config, Logger* log) {
+  return MakeDayLocator(env, config, [log](std::string_view line) { log->Info(line); });
 }
 
 Result<std::unique_ptr<ControlDb>> OpenControl(const Config& config) {
@@ -56,8 +63,11 @@ Status RunAlertsOnce(Env* env, const Config& config, Logger* log, const PostFn& 
     return db.status();
   }
   AlertServiceOptions options = AlertServiceOptionsFrom(config);
-  LocalDayFiles files(config.data_dir, DefaultHostId());
-  DayFilesWindow source(&files, *zone);
+  Result<std::unique_ptr<DayLocator>> files = DayFilesOf(env, config, log);
+  if (!files.ok()) {
+    return files.status();
+  }
+  DayFilesWindow source(files->get(), *zone);
   Evaluator evaluator(env, db->get(), &source, log, options.evaluator);
   PassStats pass;
   if (Status s = evaluator.RunPass(&pass); !s.ok()) {
@@ -108,10 +118,11 @@ Status RunAlertsService(Env* env, const Config& config, Logger* log, const PostF
     }
   });
 
-  // The day files this host holds (dayset/day_files.h): the one place to give the evaluator
-  // another source of day files.
-  LocalDayFiles files(config.data_dir, DefaultHostId());
-  DayFilesWindow source(&files, *zone);
+  Result<std::unique_ptr<DayLocator>> files = DayFilesOf(env, config, log);
+  if (!files.ok()) {
+    return files.status();
+  }
+  DayFilesWindow source(files->get(), *zone);
   Evaluator evaluator(env, eval_db->get(), &source, log, options.evaluator);
   const int64_t interval = options.evaluator.interval_seconds * kMicros;
   int64_t next_pass = env->NowMicros();

@@ -1,8 +1,9 @@
 // WindowSource: what an alert rule's query sees of a time range. The one seam between the
 // evaluator and the day files: DayFilesWindow reads the files a DayFileSource names for each
 // day (dayset/day_files.h, one file per host), so the evaluator sees whatever that source
-// knows. Today the alerts service gives it LocalDayFiles: this host's own files in data_dir,
-// which with several hosts means this host's events only (docs/OPERATIONS.md, "Alerts").
+// knows. The alerts service gives it the read API's DayLocator (archive/day_files.h): today is
+// this host's own file only (other hosts ship a day once it is over); a past day (a window
+// across midnight) is every host's file that has been shipped (docs/OPERATIONS.md, "Alerts").
 #pragma once
 
 #include <cstdint>
