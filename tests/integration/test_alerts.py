@@ -270,6 +270,31 @@ class AlertsNginxTest(StackTestCase):
         r = self.req("GET", "/v1/incidents?status=triggered", key=self.keys.read)
         self.assertEqual(len([i for i in r.json()["incidents"] if i["rule_id"] == rule["id"]]), 1)
 
+    def test_pagerduty_trigger_then_resolve_with_one_dedup_key(self):
+        r = self.admin("POST", "/v1/notifications/channels",
+                       {"name": "pager", "channel_type": "pagerduty",
+                        "config": {"routing_key": "R0UT1NG", "endpoint":
+                                   self.receiver.url("/v2/enqueue")}})
+        self.assertStatus(r, 201)
+        self.assertNotIn("R0UT1NG", r.text())
+        self.receiver.script("/v2/enqueue", ["202", "202"])
+        rule = self.rule(name="pd", query={"app": self.app, "event": "boom"}, threshold=1,
+                         window_seconds=3, severity="critical", channels=[r.json()["id"]])
+        self.start_service()
+        self.assertStatus(self.log({"app": self.app, "event": "boom", "value": "1", "type": 3}),
+                          204)
+        both = self.wait_for("trigger and resolve",
+                             lambda: len(self.receiver.at("/v2/enqueue")) >= 2 and
+                             self.receiver.at("/v2/enqueue"))
+        trigger, resolve = (json.loads(a["body"]) for a in both[:2])
+        self.assertEqual(trigger["event_action"], "trigger")
+        self.assertEqual(trigger["routing_key"], "R0UT1NG")
+        self.assertEqual(trigger["payload"]["severity"], "critical")
+        self.assertEqual(resolve["event_action"], "resolve")
+        self.assertEqual(trigger["dedup_key"], resolve["dedup_key"])
+        self.assertTrue(trigger["dedup_key"].startswith(rule["id"] + "/"))
+        self.assertNotIn("webhook-signature", both[0]["headers"])
+
     def test_scopes_and_bad_input_through_nginx(self):
         r = self.req("GET", "/v1/alerts/rules", key=None)
         self.assertStatus(r, 401)
