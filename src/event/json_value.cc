@@ -13,45 +13,63 @@ Status Invalid(std::string message) {
 }
 
 Status Convert(dom::element e, JsonValue* out) {
+  // Each value is read with get() into a local: value_unsafe() on temporaries trips GCC's
+  // -Wmaybe-uninitialized at -O2.
+  bool ok = true;
   switch (e.type()) {
     case dom::element_type::NULL_VALUE:
       out->kind = JsonValue::Kind::kNull;
-      return Status::Ok();
+      break;
     case dom::element_type::BOOL:
       out->kind = JsonValue::Kind::kBool;
-      out->boolean = e.get_bool().value_unsafe();
-      return Status::Ok();
+      ok = e.get_bool().get(out->boolean) == simdjson::SUCCESS;
+      break;
     case dom::element_type::INT64:
       out->kind = JsonValue::Kind::kNumber;
       out->is_integer = true;
-      out->integer = e.get_int64().value_unsafe();
+      ok = e.get_int64().get(out->integer) == simdjson::SUCCESS;
       out->number = static_cast<double>(out->integer);
-      return Status::Ok();
-    case dom::element_type::UINT64:
+      break;
+    case dom::element_type::UINT64: {
       out->kind = JsonValue::Kind::kNumber;
-      out->number = static_cast<double>(e.get_uint64().value_unsafe());
-      return Status::Ok();
+      uint64_t u = 0;
+      ok = e.get_uint64().get(u) == simdjson::SUCCESS;
+      out->number = static_cast<double>(u);
+      break;
+    }
     case dom::element_type::DOUBLE:
       out->kind = JsonValue::Kind::kNumber;
-      out->number = e.get_double().value_unsafe();
-      return Status::Ok();
-    case dom::element_type::STRING:
+      ok = e.get_double().get(out->number) == simdjson::SUCCESS;
+      break;
+    case dom::element_type::STRING: {
       out->kind = JsonValue::Kind::kString;
-      out->string = std::string(e.get_string().value_unsafe());
-      return Status::Ok();
-    case dom::element_type::ARRAY:
+      std::string_view text;
+      ok = e.get_string().get(text) == simdjson::SUCCESS;
+      out->string = std::string(text);
+      break;
+    }
+    case dom::element_type::ARRAY: {
       out->kind = JsonValue::Kind::kArray;
-      for (dom::element item : e.get_array().value_unsafe()) {
+      dom::array array;
+      if (e.get_array().get(array) != simdjson::SUCCESS) {
+        return Invalid("unreadable array");
+      }
+      for (dom::element item : array) {
         JsonValue v;
         if (Status s = Convert(item, &v); !s.ok()) {
           return s;
         }
         out->items.push_back(std::move(v));
       }
-      return Status::Ok();
-    case dom::element_type::OBJECT:
+      break;
+    }
+    case dom::element_type::OBJECT: {
       out->kind = JsonValue::Kind::kObject;
-      for (dom::key_value_pair kv : e.get_object().value_unsafe()) {
+      dom::object object;
+      if (e.get_object().get(object) != simdjson::SUCCESS) {
+        return Invalid("unreadable object");
+      }
+      for (dom::key_value_pair kv : object) {
         std::string key(kv.key);
         if (out->Find(key) != nullptr) {
           return Invalid("the member \"" + key.substr(0, 64) + "\" is given twice");
@@ -62,9 +80,10 @@ Status Convert(dom::element e, JsonValue* out) {
         }
         out->members.push_back(JsonMember{std::move(key), std::move(v)});
       }
-      return Status::Ok();
+      break;
+    }
   }
-  return Invalid("unexpected JSON value");
+  return ok ? Status::Ok() : Invalid("unreadable JSON value");
 }
 
 }  // namespace
