@@ -40,7 +40,7 @@ FUZZ_OBJS := $(LIB_SRCS:%.cc=$(FUZZ_DIR)/%.o)
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.cc=$(FUZZ_DIR)/bin/%)
 
 .PHONY: all deps build run test unit fuzz-smoke fuzz integration format format-check install \
-        clean bench web
+        clean bench web docs deb
 all: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) build web
 
@@ -51,6 +51,26 @@ build: $(BUILD)/itslog
 
 $(BUILD)/itslog: $(REL_DIR)/src/main.o $(REL_DIR)/libitslog.a
 	$(CXX) -o $@ $^ $(PKG_LIBS)
+
+# The man pages and the bash completion, generated from the command table and the config keys
+# (src/docgen/). The templates and the units name the default PREFIX, /usr/local; `make
+# install` rewrites those paths for its PREFIX.
+DOCGEN    := $(BUILD)/itslog-docgen
+MAN_PAGES := $(BUILD)/man/itslog.1 $(BUILD)/man/itslog.yaml.5
+COMPLETION := $(BUILD)/completion/itslog
+
+$(DOCGEN): $(REL_DIR)/src/docgen/main.o $(REL_DIR)/libitslog.a
+	$(CXX) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/man/%: man/%.in $(DOCGEN)
+	@mkdir -p $(dir $@)
+	$(DOCGEN) man $< >$@.tmp && mv $@.tmp $@
+
+$(COMPLETION): $(DOCGEN)
+	@mkdir -p $(dir $@)
+	$(DOCGEN) bash-completion >$@.tmp && mv $@.tmp $@
+
+docs: $(MAN_PAGES) $(COMPLETION)
 
 $(REL_DIR)/libitslog.a: $(REL_OBJS)
 	@rm -f $@
@@ -139,22 +159,57 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FMT_FILES)
 
-install: build web
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+INSTALL_PATHS = sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' \
+                    -e 's|/usr/local/share/|$(PREFIX)/share/|g' \
+                    -e 's|/usr/local/lib/systemd/system|$(SYSTEMD_UNIT_DIR)|g' \
+                    -e 's|/usr/share/itslog/|$(PREFIX)/share/itslog/|g'
+
+install: build web docs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/itslog \
 	           $(DESTDIR)$(PREFIX)/share/itslog/web/js \
-	           $(DESTDIR)/etc/itslog $(DESTDIR)$(PREFIX)/lib/systemd/system \
-	           $(DESTDIR)$(PREFIX)/share/itslog/nginx $(DESTDIR)$(PREFIX)/share/itslog/lighttpd
+	           $(DESTDIR)/etc/itslog $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
+	           $(DESTDIR)$(PREFIX)/share/itslog/nginx $(DESTDIR)$(PREFIX)/share/itslog/lighttpd \
+	           $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	           $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(BUILD)/itslog $(DESTDIR)$(PREFIX)/bin/itslog
-	install -m 0644 systemd/*.service systemd/*.socket systemd/*.timer \
-	           $(DESTDIR)$(PREFIX)/lib/systemd/system/
-	install -m 0644 nginx/itslog.conf $(DESTDIR)$(PREFIX)/share/itslog/nginx/
-	install -m 0644 lighttpd/itslog.conf $(DESTDIR)$(PREFIX)/share/itslog/lighttpd/
+	for f in systemd/*.service systemd/*.socket systemd/*.timer; do \
+	  $(INSTALL_PATHS) $$f >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f#systemd/} && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f#systemd/} || exit 1; \
+	done
+	$(INSTALL_PATHS) $(BUILD)/man/itslog.1 >$(DESTDIR)$(PREFIX)/share/man/man1/itslog.1
+	$(INSTALL_PATHS) $(BUILD)/man/itslog.yaml.5 >$(DESTDIR)$(PREFIX)/share/man/man5/itslog.yaml.5
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/itslog.1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man5/itslog.yaml.5
+	install -m 0644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/itslog
+	for f in nginx/itslog.conf lighttpd/itslog.conf; do \
+	  $(INSTALL_PATHS) $$f >$(DESTDIR)$(PREFIX)/share/itslog/$$f && \
+	  chmod 0644 $(DESTDIR)$(PREFIX)/share/itslog/$$f || exit 1; \
+	done
 	install -m 0644 README.md docs/*.md docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/itslog/
 	install -m 0644 $(filter-out $(WEB_DIR)/js,$(wildcard $(WEB_DIR)/*)) \
 	           $(DESTDIR)$(PREFIX)/share/itslog/web/
 	install -m 0644 $(WEB_DIR)/js/*.js $(DESTDIR)$(PREFIX)/share/itslog/web/js/
+	install -m 0644 etc/itslog.yaml $(DESTDIR)$(PREFIX)/share/doc/itslog/itslog.yaml.example
 	test -e $(DESTDIR)/etc/itslog/itslog.yaml || \
 	  install -m 0640 etc/itslog.yaml $(DESTDIR)/etc/itslog/itslog.yaml
+
+# A Debian package, build/itslog_<version>_<arch>.deb, made by dpkg-buildpackage from debian/
+# in a copy under build/deb/ (its changelog carries the version of src/core/version.h). It
+# reuses the release build: debian/rules runs `make build web docs install` here.
+VERSION  = $(shell sed -n 's/.*kVersion\[\] = "\(.*\)";.*/\1/p' src/core/version.h)
+DEB_TREE = $(BUILD)/deb/itslog-$(VERSION)
+
+deb: deps
+	@test -n "$(VERSION)" || { echo "no version in src/core/version.h" >&2; exit 1; }
+	@$(MAKE) --no-print-directory -j$(JOBS) build web docs
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_TREE)
+	cp -a debian $(DEB_TREE)/
+	scripts/deb-changelog.sh $(VERSION) >$(DEB_TREE)/debian/changelog
+	cd $(DEB_TREE) && ITSLOG_SRC=$(CURDIR) ITSLOG_BUILD=$(abspath $(BUILD)) \
+	  dpkg-buildpackage -b -uc -us
+	rm -f $(BUILD)/itslog_*.deb
+	cp $(BUILD)/deb/itslog_$(VERSION)_*.deb $(BUILD)/
 
 clean:
 	rm -rf $(BUILD)

@@ -14,6 +14,8 @@ packages=(
   postgresql
   # the dashboard's browser tests (playwright-core drives it; it never downloads a browser)
   chromium
+  # make deb and its tests: the package build, lintian, man pages, completion, unit checks
+  debhelper dpkg-dev fakeroot lintian man-db groff-base bash-completion systemd
 )
 
 missing=()

@@ -30,15 +30,16 @@ constexpr Command kCommands[] = {
      RunFcgiCommand},
     {"check-config", "itslog check-config [--config PATH]",
      "check the configuration; print problems as file:line:column: message", RunCheckConfigCommand},
-    {"verify", "itslog verify FILE|DAY... [--seal SEAL] [--config PATH]",
+    {"verify", "itslog verify FILE|DAY... [--seal SEAL] [--no-integrity-check] [--config PATH]",
      "re-check day files: schema, dense seq, hash chain, seal, integrity; name the first bad seq",
      RunVerifyCommand},
-    {"export", "itslog export FILE|DAY [--format jsonl|csv] [--app A] [--event E] [--no-header]",
+    {"export", "itslog export FILE|DAY [--format jsonl|csv] [--app A] [--event E] [--no-header] "
+     "[--config PATH]",
      "write a day's events to stdout as JSON lines or CSV", RunExportCommand},
     {"stats", "itslog stats [DAY|FILE] [--json] [--top N] [--config PATH]",
      "summarise a day file (default: today's): rows, apps, events, top events, times, size",
      RunStatsCommand},
-    {"tail", "itslog tail [-f] [-n N] [--app A] [--event E] [--json] [--config PATH]",
+    {"tail", "itslog tail [-f|--follow] [-n N] [--app A] [--event E] [--json] [--config PATH]",
      "show the newest events of today; with -f follow them, across midnight", RunTailCommand},
     {"ship", "itslog ship [--day D] [--config PATH]",
      "copy every closed day to S3, seal it, prove the copy, then (delete_local) remove it",
@@ -105,6 +106,14 @@ int Dispatch(int argc, char** argv, Env* env) {
 }
 
 }  // namespace
+
+std::vector<CommandHelp> CommandHelps() {
+  std::vector<CommandHelp> out;
+  for (const Command& c : kCommands) {
+    out.push_back({c.name, c.usage, c.summary});
+  }
+  return out;
+}
 
 std::optional<Config> LoadConfigOrReport(const ParsedArgs& args, Env* env) {
   GetVarFn get_var = [env](const std::string& n) { return env->GetVar(n); };
