@@ -33,7 +33,8 @@ constexpr Command kCommands[] = {
     {"verify", "itslog verify FILE|DAY... [--seal SEAL] [--no-integrity-check] [--config PATH]",
      "re-check day files: schema, dense seq, hash chain, seal, integrity; name the first bad seq",
      RunVerifyCommand},
-    {"export", "itslog export FILE|DAY [--format jsonl|csv] [--app A] [--event E] [--no-header] "
+    {"export",
+     "itslog export FILE|DAY [--format jsonl|csv] [--app A] [--event E] [--no-header] "
      "[--config PATH]",
      "write a day's events to stdout as JSON lines or CSV", RunExportCommand},
     {"stats", "itslog stats [DAY|FILE] [--json] [--top N] [--config PATH]",

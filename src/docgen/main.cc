@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
   } else if (what == "config-markdown" && argc == 2) {
     text = itslog::ConfigKeysMarkdown();
   } else {
-    std::fprintf(stderr,
-                 "usage: itslog-docgen man TEMPLATE | bash-completion | config-markdown\n");
+    std::fprintf(stderr, "usage: itslog-docgen man TEMPLATE | bash-completion | config-markdown\n");
     return 2;
   }
   std::fwrite(text.data(), 1, text.size(), stdout);

@@ -84,8 +84,7 @@ TEST(DocgenTest, BashCompletionPerCommand) {
             std::string::npos)
       << script;
   EXPECT_NE(script.find("                -n)\n                    return\n"), std::string::npos);
-  EXPECT_NE(script.find("opts='--help --format -n --no-header'\n            ;;"),
-            std::string::npos)
+  EXPECT_NE(script.find("opts='--help --format -n --no-header'\n            ;;"), std::string::npos)
       << script;
   EXPECT_NE(script.find("complete -F _itslog itslog"), std::string::npos);
 }
