@@ -222,6 +222,11 @@ class PackageTest(unittest.TestCase):
         self.assertIn("file:/opt/itslog/share/doc/itslog/OPERATIONS.md", text)
         self.assertNotIn("/usr/local", text)
         self.assertTrue(os.access(os.path.join(dest, "opt/itslog/bin/itslog"), os.X_OK))
+        for snippet in ("nginx", "lighttpd"):
+            with open(os.path.join(dest, f"opt/itslog/share/itslog/{snippet}/itslog.conf")) as f:
+                text = f.read()
+            self.assertNotIn("/usr/share/itslog", text, snippet)
+            self.assertRegex(text, r'(alias|=>) "?/opt/itslog/share/itslog/web/"?', snippet)
 
     def test_lintian_clean(self):
         p = run(["lintian", "--fail-on", "error,warning", "--tag-display-limit", "0", self.deb],
