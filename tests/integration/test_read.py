@@ -386,13 +386,14 @@ class ReadApiNginxTest(StackTestCase):
                          "invalid_parameter", "x")
 
     def test_methods_and_unknown_read_paths(self):
-        for path in READ_ROUTES + (f"/v1/events/{today_utc()}/1", "/metrics"):
+        for path in READ_ROUTES + (f"/v1/events/{today_utc()}/1",
+                                   f"/v1/events/{today_utc()}/{HOST}/1", "/metrics"):
             for method in ("POST", "PUT", "DELETE"):
                 with self.subTest(path=path, method=method):
                     r = self.req(method, path, b"")
                     self.assertError(r, 405, "method_not_allowed")
                     self.assertEqual(r.header("Allow"), "GET, HEAD")
-        for path in ("/v1/events/x", "/v1/events/2025-01-01/1/2", "/v1/count", "/v1/overview/x",
+        for path in ("/v1/events/x", "/v1/events/2025-01-01/h/1/2", "/v1/count", "/v1/overview/x",
                      "/v1/tail/x", "/v1"):
             with self.subTest(path=path):
                 self.assertError(self.get(path), 404, "not_found")
@@ -428,6 +429,12 @@ class ReadApiNginxTest(StackTestCase):
         self.assertError(self.get(f"/v1/events/{b_row['day']}/{b_row['seq']}", key=k), 404,
                          "not_found")
         r = self.get(f"/v1/events/{a_row['day']}/{a_row['seq']}", key=k)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json(), event_json(a_row, HOST))
+        # The same by host: this host's name addresses the same files.
+        self.assertError(self.get(f"/v1/events/{b_row['day']}/{HOST}/{b_row['seq']}", key=k),
+                         404, "not_found")
+        r = self.get(f"/v1/events/{a_row['day']}/{HOST}/{a_row['seq']}", key=k)
         self.assertStatus(r, 200)
         self.assertEqual(r.json(), event_json(a_row, HOST))
 
@@ -478,7 +485,7 @@ class ReadApiNginxTest(StackTestCase):
         day = today_utc()
         for key in (self.keys.ingest_a, self.keys.admin):
             for path in READ_ROUTES + (f"/v1/events?app={APP_A}", f"/v1/events/{day}/1",
-                                       f"/v1/counts?app={APP_A}"):
+                                       f"/v1/events/{day}/{HOST}/1", f"/v1/counts?app={APP_A}"):
                 with self.subTest(key=key[:3], path=path):
                     self.assertError(self.get(path, key=key), 403, "missing_scope")
                     r = self.req("HEAD", path, key=key)
@@ -487,7 +494,7 @@ class ReadApiNginxTest(StackTestCase):
         # /metrics needs admin: read and ingest keys are 403, no key 401.
         for key in (self.keys.read, self.keys.read_a, self.keys.ingest_a, self.keys.all):
             self.assertError(self.get("/metrics", key=key), 403, "missing_scope")
-        for path in READ_ROUTES + ("/metrics",):
+        for path in READ_ROUTES + (f"/v1/events/{day}/{HOST}/1", "/metrics"):
             r = self.req("GET", path, key=None)
             self.assertError(r, 401, "missing_key")
             self.assertEqual(r.header("WWW-Authenticate"), 'Bearer realm="its-log"')

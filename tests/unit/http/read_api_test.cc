@@ -794,9 +794,10 @@ TEST_F(ReadApiTest, TheLastDayOfYear9999AndTheFirstOfYear1) {
 
 TEST_F(ReadApiTest, IsolationMatrix) {
   WriteTwoDays();
-  const char* read_routes[] = {"/v1/events",   "/v1/events/2025-03-01/1",
-                               "/v1/counts",   "/v1/uniques",
-                               "/v1/overview", "/v1/tail"};
+  const char* read_routes[] = {"/v1/events",  "/v1/events/2025-03-01/1",
+                               "/v1/counts",  "/v1/events/2025-03-01/test/1",
+                               "/v1/uniques", "/v1/overview",
+                               "/v1/tail"};
   for (const char* route : read_routes) {
     ExpectError(Get(route, "ingest"), 403, "missing_scope", "", std::string(route) + " ingest");
     ExpectError(Get(route, "admin"), 403, "missing_scope", "", std::string(route) + " admin");
