@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev
   # run and test
   nginx lighttpd spawn-fcgi libfcgi-bin sqlite3 curl wrk python3 procps tzdata
+  # the clock stepped back across midnight in worker processes (tests/integration/test_clock.py)
+  libfaketime
   # analysis tests (docs/ANALYSIS.md): a private PostgreSQL cluster, psql
   postgresql
   # the dashboard's browser tests (playwright-core drives it; it never downloads a browser)

@@ -1,5 +1,6 @@
 #include "store/day_store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -58,6 +59,29 @@ void MakeEventKey(std::string* out, std::string_view app, std::string_view name)
   out->assign(app);
   out->push_back('\0');
   out->append(name);
+}
+
+// The latest day named by a "YYYY-MM-DD-v1.itslog" file in data_dir, "" if none (or the
+// directory cannot be listed: the next step that needs it reports that).
+std::string NewestDayFile(const std::string& data_dir) {
+  static constexpr std::string_view kSuffix = "-v1.itslog";
+  std::string newest;
+  DIR* dir = opendir(data_dir.c_str());
+  if (dir == nullptr) {
+    return newest;
+  }
+  while (dirent* e = readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name.size() != 10 + kSuffix.size() || !name.ends_with(kSuffix)) {
+      continue;
+    }
+    std::string day(name.substr(0, 10));
+    if (day > newest && ParseDay(day)) {
+      newest = std::move(day);
+    }
+  }
+  closedir(dir);
+  return newest;
 }
 
 Status SealedError(const std::string& day) {
@@ -137,6 +161,14 @@ struct DayStore::Impl {
     }
   }
 
+  // The newest day with a file in data_dir, as last seen ("" before the first append): a
+  // clock that steps back never takes a writer to an older day (LockToday).
+  std::string newest_day;
+  bool newest_day_scanned = false;
+  // The file of the day after next_day_of, whose existence LockToday checks on every append.
+  std::string next_day_of;
+  std::string next_day_path;
+
   Result<FileLock> LockToday(int64_t* now, std::string* day);
   Result<Digest> PreviousDayHash(const std::string& day);
   Result<std::unique_ptr<Connection>> OpenDay(const std::string& day);
@@ -147,13 +179,25 @@ struct DayStore::Impl {
   Status Fail(Status s);
 };
 
-// Takes the lock of the day the clock is in, then re-reads the clock under the lock: if the
-// day has changed meanwhile, tries the new day. A writer holding day D's lock therefore
-// always has a timestamp in D, and once a writer of D+1 has read D's last hash under D's
-// lock, no writer of D can append any more (docs/DATA-FORMAT.md, chain_seed).
+// docs/DATA-FORMAT.md, "Clock": the day a writer appends to is the later of the clock's day
+// and the newest day file there is. It takes that day's lock, then re-reads the clock and
+// looks for the next day's file under the lock:
+// - the clock has passed midnight meanwhile: it tries the new day;
+// - the next day's file exists: this day takes no more rows (its successor may have taken
+//   its last hash as chain_seed already), so it moves on to the newest day;
+// - else it appends here, with a timestamp no earlier than the day's start (a clock that
+//   stepped back writes the newest day's latest time, AppendInTransaction).
+// A writer creating day D+1 creates its file before it takes D's lock to read D's last hash
+// (OpenDay, PreviousDayHash), so a writer of D either sees that file under D's lock or
+// commits before the hash is read: the link chain_seed = previous day's last hash holds, with
+// any number of processes and clocks that disagree.
 Result<FileLock> DayStore::Impl::LockToday(int64_t* now, std::string* day) {
+  if (!newest_day_scanned) {
+    newest_day = NewestDayFile(options.data_dir);
+    newest_day_scanned = true;
+  }
   for (int i = 0; i < kMaxDayRetries; ++i) {
-    std::string guess = options.zone.DayOf(env->NowMicros());
+    std::string guess = std::max(options.zone.DayOf(env->NowMicros()), newest_day);
     std::string lock_path = conn != nullptr && conn->day == guess
                                 ? conn->lock_path
                                 : DayFilePath(options.data_dir, guess) + ".lock";
@@ -163,11 +207,21 @@ Result<FileLock> DayStore::Impl::LockToday(int64_t* now, std::string* day) {
       return lock.status();
     }
     int64_t t = env->NowMicros();
-    if (options.zone.DayOf(t) == guess) {
-      *now = t;
-      *day = std::move(guess);
-      return lock;
+    if (options.zone.DayOf(t) > guess) {
+      continue;  // past midnight while waiting for the lock
     }
+    if (next_day_of != guess) {
+      next_day_of = guess;
+      next_day_path = DayFilePath(options.data_dir, AddDays(guess, 1));
+    }
+    if (env->FileExists(next_day_path)) {
+      newest_day = std::max(NewestDayFile(options.data_dir), AddDays(guess, 1));
+      continue;  // releases this day's lock before taking a later day's
+    }
+    newest_day = guess;
+    *now = std::max(t, options.zone.StartOfDay(guess));
+    *day = std::move(guess);
+    return lock;
   }
   return UnavailableError("storage_unavailable",
                           "the clock kept changing the calendar day while taking the lock");

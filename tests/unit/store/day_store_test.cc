@@ -1151,6 +1151,96 @@ TEST(DayStoreTest, NewDaySeedWaitsForTheOldDaysInFlightWriter) {
   EXPECT_EQ(VerifyChain(new_path), "");
 }
 
+// docs/DATA-FORMAT.md, "Clock": once a day's successor file exists, a clock stepped back
+// appends to the newest day, with that day's latest timestamp.
+TEST(DayStoreTest, ClockSteppedBackAcrossMidnightAppendsToTheNewDay) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T23:59:59.900000Z");
+  DayStore store(&env, Options(dir.path()));
+  ASSERT_TRUE(AppendOne(store, Ev("before")).ok());
+  env.SetNow("2025-03-02T00:00:00.100000Z");
+  ASSERT_TRUE(AppendOne(store, Ev("after")).ok());
+  env.SetNow("2025-03-01T23:59:59.950000Z");
+  Result<AppendOutcome> late = AppendOne(store, Ev("late"));
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_EQ(late->day, "2025-03-02");
+  EXPECT_EQ(late->seq, 2);
+  std::string old_path = Path(dir, "2025-03-01");
+  std::string new_path = Path(dir, "2025-03-02");
+  EXPECT_EQ(EventNamesIn(old_path), std::vector<std::string>{"before"});
+  EXPECT_EQ(EventNamesIn(new_path), (std::vector<std::string>{"after", "late"}));
+  auto rows = ReadRows(new_path);
+  EXPECT_EQ(rows[1].ts, *ParseIso8601Micros("2025-03-02T00:00:00.100000Z"));
+  EXPECT_EQ(ReadMeta(new_path)["chain_seed"], LastHash(old_path));
+  EXPECT_EQ(VerifyChain(new_path), "");
+}
+
+// Two processes whose clocks disagree: the one still before midnight has the old day open,
+// the other creates the new day (taking the old day's last hash); the first must not append
+// to the old day any more.
+TEST(DayStoreTest, WriterWhoseClockIsBehindNeverAppendsToADayWithASuccessor) {
+  TempDir dir;
+  FakeEnv behind("2025-03-01T23:59:59.990000Z");
+  FakeEnv ahead("2025-03-02T00:00:00.005000Z");
+  DayStore a(&behind, Options(dir.path()));
+  DayStore b(&ahead, Options(dir.path()));
+  ASSERT_TRUE(AppendOne(a, Ev("a1")).ok());
+  ASSERT_TRUE(AppendOne(b, Ev("b1")).ok());
+  behind.Advance(std::chrono::microseconds(1000));
+  Result<AppendOutcome> a2 = AppendOne(a, Ev("a2"));
+  ASSERT_TRUE(a2.ok()) << a2.status().ToString();
+  EXPECT_EQ(a2->day, "2025-03-02");
+  std::string old_path = Path(dir, "2025-03-01");
+  std::string new_path = Path(dir, "2025-03-02");
+  EXPECT_EQ(EventNamesIn(old_path), std::vector<std::string>{"a1"});
+  EXPECT_EQ(EventNamesIn(new_path), (std::vector<std::string>{"b1", "a2"}));
+  auto rows = ReadRows(new_path);
+  EXPECT_EQ(rows[1].ts, rows[0].ts);  // the new day's latest time, not the clock's
+  EXPECT_EQ(ReadMeta(new_path)["chain_seed"], LastHash(old_path));
+  EXPECT_EQ(VerifyChain(new_path), "");
+}
+
+// A newer day's file without rows yet (its creator failed before the first row): a writer
+// whose clock is behind initialises it, chained to the old day, with the day's first instant.
+TEST(DayStoreTest, NewerDayWithoutRowsTakesTheRowAtTheStartOfItsDay) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T23:59:59.900000Z");
+  DayStore store(&env, Options(dir.path()));
+  ASSERT_TRUE(AppendOne(store, Ev("before")).ok());
+  std::string new_path = Path(dir, "2025-03-02");
+  FILE* f = std::fopen(new_path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  env.Advance(std::chrono::microseconds(1000));
+  Result<AppendOutcome> r = AppendOne(store, Ev("late"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->day, "2025-03-02");
+  auto rows = ReadRows(new_path);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].ts, *ParseIso8601Micros("2025-03-02T00:00:00Z"));
+  EXPECT_EQ(ReadMeta(new_path)["chain_seed"], LastHash(Path(dir, "2025-03-01")));
+  EXPECT_EQ(EventNamesIn(Path(dir, "2025-03-01")), std::vector<std::string>{"before"});
+}
+
+// A store started with its clock days behind the newest file finds that file (a gap of days
+// without files in between) and appends there.
+TEST(DayStoreTest, StoreStartedWithAClockBehindTheNewestFileAppendsToIt) {
+  TempDir dir;
+  FakeEnv env("2025-03-03T08:00:00Z");
+  {
+    DayStore store(&env, Options(dir.path()));
+    ASSERT_TRUE(AppendOne(store, Ev("newest")).ok());
+  }
+  env.SetNow("2025-03-01T08:00:00Z");
+  DayStore store(&env, Options(dir.path()));
+  Result<AppendOutcome> r = AppendOne(store, Ev("behind"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->day, "2025-03-03");
+  EXPECT_FALSE(std::filesystem::exists(Path(dir, "2025-03-01")));
+  EXPECT_EQ(EventNamesIn(Path(dir, "2025-03-03")), (std::vector<std::string>{"newest", "behind"}));
+  EXPECT_EQ(VerifyChain(Path(dir, "2025-03-03")), "");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Several processes on one file: fork() children, each with its own DayStore.
 
@@ -1160,6 +1250,7 @@ struct Report {
   int64_t seq = 0;
   int32_t ok = 0;
   int32_t duplicate = 0;
+  char day[16] = {};
   char reason[400] = {};
 };
 
@@ -1246,6 +1337,7 @@ void SendReport(int fd, int child, int n, const Result<AppendOutcome>& r) {
   if (r.ok()) {
     rep.seq = r->seq;
     rep.duplicate = r->duplicate;
+    std::snprintf(rep.day, sizeof(rep.day), "%s", r->day.c_str());
   } else {
     std::snprintf(rep.reason, sizeof(rep.reason), "%s", r.status().ToString().c_str());
   }
@@ -1291,6 +1383,62 @@ TEST(DayStoreTest, FourProcessesAppendingToOneFileLoseAndDuplicateNothing) {
   EXPECT_EQ(VerifyChain(path), "");
   EXPECT_EQ(ReadMeta(path).size(), 6u);  // initialised once
   EXPECT_EQ(Sqlite(path).Int("SELECT count(*) FROM events"), 5);
+}
+
+// Issue 12: worker processes whose clocks straddle midnight and step back and forth across it
+// while they append. Every acknowledged event is in the day its outcome names, exactly once;
+// the old day has only times before midnight; the new day's chain_seed is the old day's last
+// hash.
+TEST(DayStoreTest, ProcessesWithClocksSteppingBackAcrossMidnightKeepTheLink) {
+  TempDir dir;
+  constexpr int kChildren = 4;
+  constexpr int kPerChild = 200;
+  const int64_t midnight = *ParseIso8601Micros("2025-03-02T00:00:00Z");
+  Children children;
+  for (int c = 0; c < kChildren; ++c) {
+    children.Start(c, [&](int child, int fd) {
+      // Each child's clock starts at its own offset before midnight and moves 500 us per
+      // append, stepping back 2 ms every 7th append: it crosses midnight both ways.
+      FakeEnv env("2025-03-01T23:59:59.990000Z");
+      env.Advance(std::chrono::microseconds(child * 2500));
+      DayStore store(&env, Options(dir.path()));
+      for (int n = 0; n < kPerChild; ++n) {
+        env.Advance(std::chrono::microseconds(n % 7 == 6 ? -2000 : 500));
+        std::string value = "c" + std::to_string(child) + "-" + std::to_string(n);
+        SendReport(fd, child, n, AppendOne(store, Ev("tick", value)));
+      }
+    });
+  }
+  std::vector<Report> reports = children.Read();
+  EXPECT_EQ(children.Reap(), 0);
+  ASSERT_EQ(reports.size(), static_cast<size_t>(kChildren * kPerChild));
+  std::string old_path = Path(dir, "2025-03-01");
+  std::string new_path = Path(dir, "2025-03-02");
+  auto old_rows = ReadRows(old_path);
+  auto new_rows = ReadRows(new_path);
+  ASSERT_FALSE(old_rows.empty());
+  ASSERT_FALSE(new_rows.empty());
+  for (const Row& r : old_rows) {
+    EXPECT_LT(r.ts, midnight) << "seq " << r.seq << " in the old file";
+  }
+  for (const Row& r : new_rows) {
+    EXPECT_GE(r.ts, midnight) << "seq " << r.seq << " in the new file";
+  }
+  std::string old_last;
+  EXPECT_EQ(VerifyChain(old_path, &old_last), "");
+  EXPECT_EQ(VerifyChain(new_path), "");
+  EXPECT_EQ(ReadMeta(new_path)["chain_seed"], old_last);
+  std::map<std::string, std::vector<Row>*> by_day = {{"2025-03-01", &old_rows},
+                                                     {"2025-03-02", &new_rows}};
+  for (const Report& r : reports) {
+    ASSERT_TRUE(r.ok) << "child " << r.child << " event " << r.n << ": " << r.reason;
+    ASSERT_TRUE(by_day.count(r.day)) << r.day;
+    const std::vector<Row>& rows = *by_day[r.day];
+    ASSERT_GE(r.seq, 1);
+    ASSERT_LE(r.seq, static_cast<int64_t>(rows.size()));
+    EXPECT_EQ(rows[r.seq - 1].value, "c" + std::to_string(r.child) + "-" + std::to_string(r.n));
+  }
+  EXPECT_EQ(old_rows.size() + new_rows.size(), static_cast<size_t>(kChildren * kPerChild));
 }
 
 TEST(DayStoreTest, UniqueEventRacedByFourProcessesIsStoredOnce) {
