@@ -663,6 +663,12 @@ const cases = {
       body: JSON.stringify({title, severity: "critical", app: "shop.example"})});
     assert.equal(made.status, 201, await made.clone().text());
     const id = (await made.json()).id;
+    const ruleName = `Checkouts stopped ${HOSTILE}`;
+    const rule = await fetch(new URL("v1/alerts/rules", BASE), {method: "POST",
+      headers: {Authorization: `Bearer ${admin}`, "Content-Type": "application/json"},
+      body: JSON.stringify({name: ruleName, query: {app: "shop.example", event: "checkout"},
+        comparator: "<", threshold: 1, window_seconds: 3600, severity: "critical"})});
+    assert.equal(rule.status, 201, await rule.clone().text());
     const row = (page) => page.locator(`#incidents-table tbody tr[data-id="${id}"]`);
     // A read key: sees it, may not acknowledge it.
     let b = await open({expectedFailures: [["/v1/incidents", 403]]});
@@ -671,6 +677,8 @@ const cases = {
     await b.page.locator("#nav-alerts a").click();
     await ready(b.page, "alerts");
     assert.equal(await row(b.page).locator("td").first().textContent(), title);
+    const ruleRow = b.page.locator("#alerts-table tbody tr", {hasText: ruleName});
+    assert.equal(await ruleRow.locator("td").nth(1).textContent(), "critical");
     await row(b.page).getByRole("button", {name: /^Acknowledge/}).click();
     await b.page.locator("#problem", {hasText: /may not change incidents/}).waitFor();
     assert.equal(await row(b.page).getAttribute("data-status"), "triggered");
@@ -687,6 +695,7 @@ const cases = {
     await b.page.locator("#comment-form button[type=submit]").click();
     await b.page.locator("#incident-timeline li", {hasText: `looking ${HOSTILE}`}).waitFor();
     assert.equal(await b.page.locator("main img").count(), 0);
+    await b.page.screenshot({path: join(SHOTS, "dashboard-alerts.png"), fullPage: true});
     assert.deepEqual(b.problems, []);
   },
 };
