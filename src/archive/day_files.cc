@@ -188,7 +188,11 @@ void RemoveTemp(const std::string& temp) {
   }
 }
 
-Result<Digest> Sha256OfFile(int fd, const std::string& path) {
+Result<Digest> Sha256OfFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return UnavailableError("storage_unavailable", "cannot read " + path);
+  }
   Sha256 h;
   std::vector<char> buf(1 << 20);
   for (int64_t offset = 0;;) {
@@ -197,6 +201,7 @@ Result<Digest> Sha256OfFile(int fd, const std::string& path) {
       continue;
     }
     if (n < 0) {
+      ::close(fd);
       return UnavailableError("storage_unavailable", "cannot read " + path);
     }
     if (n == 0) {
@@ -205,10 +210,57 @@ Result<Digest> Sha256OfFile(int fd, const std::string& path) {
     h.Update(buf.data(), static_cast<size_t>(n));
     offset += n;
   }
+  ::close(fd);
   return h.Finish();
 }
 
 }  // namespace
+
+Result<std::string> CheckShippedCopy(const std::string& path, const std::string& day,
+                                     const std::string& seal_text, const std::string& object,
+                                     const std::string& seal_object) {
+  Result<Seal> seal = ParseSeal(seal_text);
+  if (!seal.ok()) {
+    return ArchiveCorrupt(seal_object, seal.status().message());
+  }
+  if (seal->day != day) {
+    return ArchiveCorrupt(seal_object, "the seal is for " + seal->day + ", not " + day);
+  }
+  if (!seal->file_sha256) {
+    return ArchiveCorrupt(seal_object, "the seal has no file_sha256");
+  }
+  // The bytes first: an edited file never reaches SQLite.
+  Result<Digest> sha = Sha256OfFile(path);
+  if (!sha.ok()) {
+    return sha.status();
+  }
+  if (*sha != *seal->file_sha256) {
+    return ArchiveCorrupt(object, "its SHA-256 " + HexEncode(*sha) +
+                                      " is not the seal's file_sha256 " +
+                                      HexEncode(*seal->file_sha256));
+  }
+  // The bytes are the shipped ones; now the rows: the chain, the count and the final hash (a
+  // seal rewritten to match an edited file does not survive this).
+  VerifyOptions verify;
+  verify.seal = *seal;
+  verify.seal->file_sha256.reset();  // checked above
+  verify.integrity_check = false;
+  verify.check_previous_day = false;
+  Result<VerifyReport> report = VerifyDayFile(path, verify);
+  if (!report.ok()) {
+    return ArchiveCorrupt(object, report.status().message());
+  }
+  if (!report->ok()) {
+    const Problem& p = report->problems.front();
+    return ArchiveCorrupt(object, std::string(DamageName(p.kind)) + ": " + p.message);
+  }
+  Result<std::unique_ptr<DayReader>> reader = DayReader::Open(path);
+  if (!reader.ok()) {
+    return ArchiveCorrupt(object, reader.status().message());
+  }
+  auto it = (*reader)->meta().find("host");
+  return it == (*reader)->meta().end() ? std::string() : it->second;
+}
 
 Status DayLocator::Download(const std::string& key, int64_t size, int fd) {
   const int64_t part = std::max<int64_t>(1 << 20, options_.download_part_bytes);
@@ -301,18 +353,6 @@ Result<CachePin> DayLocator::FetchShipped(const std::string& day, const Fetch& f
     return seal_text.status();
   }
   ReturnClient(std::move(*client));
-  const std::string seal_object = "s3://" + options_.s3.bucket + "/" + f.seal_key;
-  Result<Seal> seal = ParseSeal(*seal_text);
-  if (!seal.ok()) {
-    return ArchiveCorrupt(seal_object, seal.status().message());
-  }
-  if (seal->day != day) {
-    return ArchiveCorrupt(seal_object, "the seal is for " + seal->day + ", not " + day);
-  }
-  if (!seal->file_sha256) {
-    return ArchiveCorrupt(seal_object, "the seal has no file_sha256");
-  }
-
   const std::string temp = ArchiveCache::TempPath(path);
   RemoveTemp(temp);  // what a process that died here left
   int fd = ::open(temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -330,38 +370,12 @@ Result<CachePin> DayLocator::FetchShipped(const std::string& day, const Fetch& f
   if (Status s = Download(f.file_key, f.size, fd); !s.ok()) {
     return give_up(s);
   }
-  Result<Digest> sha = Sha256OfFile(fd, temp);
-  if (!sha.ok()) {
-    return give_up(sha.status());
+  Result<std::string> meta_host = CheckShippedCopy(temp, day, *seal_text, object,
+                                                   "s3://" + options_.s3.bucket + "/" + f.seal_key);
+  if (!meta_host.ok()) {
+    return give_up(meta_host.status());
   }
-  if (*sha != *seal->file_sha256) {
-    return give_up(ArchiveCorrupt(object, "its SHA-256 " + HexEncode(*sha) +
-                                              " is not the seal's file_sha256 " +
-                                              HexEncode(*seal->file_sha256)));
-  }
-  // The bytes are the shipped ones; now the rows: the chain, the count and the final hash.
-  VerifyOptions verify;
-  verify.seal = *seal;
-  verify.seal->file_sha256.reset();  // checked above
-  verify.integrity_check = false;
-  verify.check_previous_day = false;
-  Result<VerifyReport> report = VerifyDayFile(temp, verify);
-  if (!report.ok()) {
-    return give_up(ArchiveCorrupt(object, report.status().message()));
-  }
-  if (!report->ok()) {
-    const Problem& p = report->problems.front();
-    return give_up(ArchiveCorrupt(object, std::string(DamageName(p.kind)) + ": " + p.message));
-  }
-  std::string host = f.host;
-  if (host.empty()) {
-    Result<std::unique_ptr<DayReader>> reader = DayReader::Open(temp);
-    if (!reader.ok()) {
-      return give_up(ArchiveCorrupt(object, reader.status().message()));
-    }
-    auto it = (*reader)->meta().find("host");
-    host = HostOfFirstLayout(it == (*reader)->meta().end() ? "" : it->second);
-  }
+  const std::string host = f.host.empty() ? HostOfFirstLayout(*meta_host) : f.host;
   // A cache entry must survive a crash whole, as its name promises.
   if (::fdatasync(fd) != 0) {
     return give_up(UnavailableError("storage_unavailable", "cannot sync " + temp));

@@ -353,9 +353,13 @@ Result<Response> S3Client::Impl::Perform(const S3Config& config, const S3ClientO
     bool retry = false;
     if (rc != CURLE_OK) {
       if (transfer.too_big) {
-        return Status(Code::kInternal, kS3RequestFailed,
-                      what + ": the answer is larger than " +
-                          std::to_string(req.max_response_bytes) + " bytes");
+        return Status(
+            Code::kInternal, kS3RequestFailed,
+            what + (req.sink_fd >= 0
+                        ? ": the answer is larger than the " + std::to_string(req.sink_length) +
+                              " bytes asked for (does the server ignore Range?)"
+                        : ": the answer is larger than " + std::to_string(req.max_response_bytes) +
+                              " bytes"));
       }
       if (transfer.read_errno != 0) {
         return Status(Code::kUnavailable, "storage_unavailable", what + ": " + curl_error);

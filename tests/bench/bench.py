@@ -47,6 +47,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import archive_bench  # noqa: E402
 
 
 def env_int(name, default):
@@ -998,6 +1000,10 @@ def main():
             f"\n  {'ingest with alerts >= 0.95 x without':<38}"
             f"{fmt_num(alerts.get('ingest_with_vs_without'), '.3f'):>14}  "
             f"{'n/a' if alerts.get('ingest_with_vs_without') is None else ('met' if alerts['ingest_with_vs_without'] >= 0.95 else 'NOT met')}")
+        if os.environ.get("BENCH_ARCHIVE", "1") != "0":
+            log("archive: a shipped day fetched, checked and exported (tests/bench/archive_bench.py)")
+            results["archive"] = archive_bench.run_in_temp(args.build)
+            results["table"] += "\n\n" + archive_bench.table(results["archive"])
     except KeyboardInterrupt as e:
         log(f"bench: interrupted ({e})")
         rc = 130

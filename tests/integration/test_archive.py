@@ -205,6 +205,9 @@ class ArchiveTest(unittest.TestCase):
         self.assertEqual(self.lists(), [], "a second read of a past day listed S3 again")
         self.assertEqual([p for m, p in self.proxy.seen if m == "GET"], [],
                          "a cached file was fetched again")
+        # Cached files and a remembered listing answer without S3.
+        dead = self.config(endpoint="http://127.0.0.1:9")
+        self.assertEqual(len(self.export_rows(day, config=dead)), 3)
 
     def test_local_and_shipped_copy_of_this_host_count_once(self):
         day = past_day(4)

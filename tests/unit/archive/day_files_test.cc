@@ -3,12 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "archive/archive_keys.h"
+#include "core/crypto.h"
 #include "lib/fake_env.h"
 #include "lib/temp_dir.h"
 #include "s3/s3_client.h"
 #include "store/day_store.h"
+#include "store/seal.h"
 #include "unit/store/day_files_for_tests.h"
 
 namespace itslog {
@@ -16,6 +20,25 @@ namespace {
 
 using testing_days::Append;
 using testing_days::Ev;
+using testing_days::Rechain;
+using testing_days::Tamper;
+
+std::string FileSha256Hex(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return HexEncode(Sha256Of(bytes.str()));
+}
+
+// A closed day of five rows, sealed as `itslog ship` seals it; returns its seal's text.
+std::string SealedDay(FakeEnv* env, const std::string& dir) {
+  for (int i = 0; i < 5; ++i) {
+    Append(env, dir, {Ev("a", "e" + std::to_string(i))});
+  }
+  Result<SealInfo> seal = SealDay(dir, "2025-03-01", env);
+  EXPECT_TRUE(seal.ok()) << seal.status().ToString();
+  return seal.ok() ? SealJson(*seal, FileSha256Hex(DayFilePath(dir, "2025-03-01"))) : "";
+}
 
 DayLocatorOptions LocalOptions(const std::string& dir) {
   DayLocatorOptions o;
@@ -74,6 +97,62 @@ TEST(DayLocatorTest, GivesTheReadSideItsFiles) {
   EXPECT_NE(list->pin, nullptr);
   Result<DayFileList> bad = source->Files("x");
   EXPECT_FALSE(bad.ok());
+}
+
+TEST(CheckShippedCopyTest, AcceptsTheShippedBytesAndNamesTheirHost) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T10:00:00Z");
+  std::string seal = SealedDay(&env, dir.path());
+  Result<std::string> host = CheckShippedCopy(DayFilePath(dir.path(), "2025-03-01"), "2025-03-01",
+                                              seal, "s3://b/file", "s3://b/seal");
+  ASSERT_TRUE(host.ok()) << host.status().ToString();
+  EXPECT_EQ(*host, "test");
+}
+
+TEST(CheckShippedCopyTest, RefusesWhatDiffersFromItsSealNamingTheObject) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T10:00:00Z");
+  std::string seal = SealedDay(&env, dir.path());
+  const std::string path = DayFilePath(dir.path(), "2025-03-01");
+  auto check = [&](const std::string& seal_text) {
+    return CheckShippedCopy(path, "2025-03-01", seal_text, "s3://b/file", "s3://b/seal");
+  };
+  auto expect_corrupt = [&](const Result<std::string>& r, const std::string& object,
+                            const std::string& words) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Code::kCorrupt);
+    EXPECT_EQ(r.status().reason(), "archive_corrupt");
+    EXPECT_TRUE(r.status().message().starts_with(object + ": ")) << r.status().message();
+    EXPECT_NE(r.status().message().find(words), std::string::npos) << r.status().message();
+  };
+  // The seal itself.
+  expect_corrupt(check("{"), "s3://b/seal", "");
+  expect_corrupt(check(std::string(seal).replace(seal.find("2025-03-01"), 10, "2025-03-02")),
+                 "s3://b/seal", "the seal is for 2025-03-02");
+  std::string no_sha = seal.substr(0, seal.find(",\"file_sha256\"")) + "}";
+  expect_corrupt(check(no_sha), "s3://b/seal", "no file_sha256");
+  // One row's value edited: the bytes differ from the seal's SHA-256.
+  Tamper(path, "UPDATE log SET value = 'forged' WHERE seq = 3");
+  expect_corrupt(check(seal), "s3://b/file", "SHA-256");
+  // The seal rewritten to the edited file's SHA-256: the chain gives the edit away.
+  std::string resealed = seal;
+  size_t at = resealed.find("\"file_sha256\":\"") + 15;
+  resealed.replace(at, 64, FileSha256Hex(path));
+  expect_corrupt(check(resealed), "s3://b/file", "edited_row");
+  // Rechained as well: the final hash is no longer the seal's.
+  Rechain(path);
+  resealed.replace(at, 64, FileSha256Hex(path));
+  expect_corrupt(check(resealed), "s3://b/file", "seal");
+}
+
+TEST(CheckShippedCopyTest, AFileThatIsNotThereIsUnavailable) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T10:00:00Z");
+  std::string seal = SealedDay(&env, dir.path());
+  Result<std::string> r =
+      CheckShippedCopy(dir.path() + "/missing", "2025-03-01", seal, "s3://b/f", "s3://b/s");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
 }
 
 TEST(DayLocatorTest, RefusesWhatIsNotADay) {
