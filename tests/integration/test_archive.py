@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -298,6 +299,37 @@ class ArchiveTest(unittest.TestCase):
         self.proxy.clear()
         self.assertEqual(len(self.export_rows(day)), 70000)
         self.assertEqual(self.leftovers(), [])
+
+    def test_readers_of_the_same_day_download_it_once(self):
+        day = past_day(9)
+        _, key, _ = self.ship_host(day, "vm-a", 20000)
+        config = self.config()
+        # The first GET of the file is held until every reader has listed the day (4 LISTs
+        # each), so that the others reach the file while its download is still under way.
+        held = self.proxy.add("GET", key, "hold", count=1)
+        results = []
+
+        def read():
+            results.append(self.itslog("export", day, config=config))
+
+        threads = [threading.Thread(target=read) for _ in range(3)]
+        for t in threads:
+            t.start()
+        self.assertTrue(held["arrived"].wait(60), self.server_logs())
+        deadline = time.monotonic() + 60
+        while len(self.lists()) < 12 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(len(self.lists()), 12)
+        held["release"].set()  # the held request fails; its reader retries it
+        for t in threads:
+            t.join()
+        for r in results:
+            self.assertEqual(r.returncode, 0, self.server_logs())
+            self.assertEqual(len(r.stdout.splitlines()), 20000)
+        # What reached the server: one ranged GET of the file (it is < 8 MiB), not one per
+        # reader.
+        served = [p for m, p, _ in self.proxy.statuses if m == "GET" and p.endswith(key)]
+        self.assertEqual(len(served), 1, served)
 
     def test_a_cache_smaller_than_one_days_files(self):
         d1, d2 = past_day(8), past_day(7)
