@@ -20,7 +20,7 @@ namespace {
 
 constexpr std::string_view kEntrySuffix = ".itslog";
 // Sidecars of an entry that go with it (SQLite's own, should a reader have made them).
-constexpr const char* kRemovedWithEntry[] = {"", "-wal", "-shm", "-journal", ".seal.json", ".host"};
+constexpr const char* kRemovedWithEntry[] = {"-wal", "-shm", "-journal", ".seal.json", ".host"};
 // The cache's own lock is held only while pinning and evicting: never during a download.
 constexpr int kCacheLockTimeoutMs = 30000;
 
@@ -183,12 +183,17 @@ Result<std::vector<std::string>> ArchiveCache::EvictLocked(int64_t incoming_byte
       continue;
     }
     std::error_code ec;
-    for (const char* suffix : kRemovedWithEntry) {
-      std::filesystem::remove(e.path + suffix, ec);
+    bool gone = std::filesystem::remove(e.path, ec) && !ec;
+    if (gone) {
+      for (const char* suffix : kRemovedWithEntry) {
+        std::filesystem::remove(e.path + suffix, ec);
+      }
     }
     ::close(fd);
-    total -= e.bytes;
-    removed.push_back(e.path);
+    if (gone) {  // else another user's file in a folder this process may not change
+      total -= e.bytes;
+      removed.push_back(e.path);
+    }
   }
   return removed;
 }
