@@ -18,6 +18,8 @@ packages=(
   chromium
   # make deb and its tests: the package build, lintian, man pages, completion, unit checks
   debhelper dpkg-dev fakeroot lintian man-db groff-base bash-completion systemd
+  # several-hosts shipping tests: workers writing past days (the faketime command)
+  faketime
 )
 
 missing=()

@@ -10,20 +10,17 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "core/host_id.h"         // IsValidHostId
+#include "ship/shipped_layout.h"  // ShippedFileKey, ShippedSealKey: shipping writes these
 
 namespace itslog {
 
-// Whether id is a host_id: [a-z0-9][a-z0-9.-]{0,62}.
-bool IsValidHostId(std::string_view id);
 // This host's id: config host_id when set, else the machine's hostname lower-cased.
 std::string HostIdOf(const Config& config);
 
-// "<prefix>DAY/hosts/"
+// "<prefix>DAY/hosts/" (ShippedHostsPrefix)
 std::string HostsPrefix(std::string_view prefix, std::string_view day);
-// "<prefix>DAY/hosts/<host>/DAY-v1.itslog" and "...seal.json"
-std::string ShippedFileKey(std::string_view prefix, std::string_view day, std::string_view host);
-std::string ShippedSealKey(std::string_view prefix, std::string_view day, std::string_view host);
-// "<prefix>DAY-v1.itslog" and "<prefix>DAY-v1.seal.json"
+// "<prefix>DAY-v1.itslog" and "<prefix>DAY-v1.seal.json" (LegacyFileKey, LegacySealKey)
 std::string FirstLayoutFileKey(std::string_view prefix, std::string_view day);
 std::string FirstLayoutSealKey(std::string_view prefix, std::string_view day);
 // The host of a key under HostsPrefix (<prefix>DAY/hosts/<host>/...), when it is a valid

@@ -60,14 +60,6 @@ std::optional<int> SocketFromSystemd(Env* env) {
   return 3;  // SD_LISTEN_FDS_START
 }
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) {
-    return "unknown";
-  }
-  return buf;
-}
-
 // Forks n children that serve on the inherited socket; restarts one that dies, stops them all
 // on SIGTERM/SIGINT. Returns in each child (true) and, after shutdown, in the parent (false).
 bool ForkWorkers(int n, Logger* log) {
@@ -201,7 +193,7 @@ int RunFcgiCommand(const Args& args, Env* env) {
   store_options.durability_full = config->durability == Durability::kFull;
   store_options.max_event_names_per_app_per_day = config->limits.max_event_names_per_app_per_day;
   store_options.lock_timeout_ms = static_cast<int>(config->lock_timeout_ms);
-  store_options.host = HostName();
+  store_options.host = config->host_id;
   // The checkpoint that every request thread waits for then finds the log synced already.
   store_options.sync_log_in_background = true;
   DayStore store(env, store_options);

@@ -1,8 +1,6 @@
 // itslog import-s3: one summary line on stdout, problems on stderr, then exit 0/1/2.
 #include "cli/import_s3_command.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "cli/cli.h"
@@ -13,18 +11,6 @@
 #include "s3store/object_keys.h"
 
 namespace itslog {
-
-namespace {
-
-std::string LocalHostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) {
-    return "unknown";
-  }
-  return buf;
-}
-
-}  // namespace
 
 int RunImportS3Command(const Args& args, Env* env) {
   Result<ParsedArgs> parsed = ParseArgs(args, {"--config"}, {});
@@ -67,7 +53,7 @@ int RunImportS3Command(const Args& args, Env* env) {
   options.prefix = config->s3.prefix;
   options.bucket = config->s3.bucket;
   options.lock_timeout_ms = static_cast<int>(config->lock_timeout_ms);
-  options.host = LocalHostName();
+  options.host = config->host_id;
   Result<ImportSummary> r = ImportDayFromS3(env, options, make_client, day);
   const std::string source = "s3://" + config->s3.bucket + "/" + DayPrefix(config->s3.prefix, day);
   if (!r.ok()) {

@@ -54,6 +54,7 @@ int RunShipCommand(const Args& args, Env* env) {
   options.data_dir = config->data_dir;
   options.zone = *zone;
   options.prefix = config->s3.prefix;
+  options.host = config->host_id;
   options.delete_local = config->ship.delete_local;
   options.multipart_threshold_bytes = config->ship.multipart_threshold_bytes;
   options.lock_timeout_ms = static_cast<int>(config->lock_timeout_ms);

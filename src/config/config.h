@@ -88,6 +88,9 @@ struct Config {
   int64_t tail_max_seconds = 300;  // how long one GET /v1/tail may hold a worker
   LogTarget log = LogTarget::kAuto;
   AlertsConfig alerts;
+  // Names this host's day files (meta.host, the seal, the bucket's hosts/<host_id>/ folder).
+  // The loader fills it: host_id, ITSLOG_HOST_ID, or the hostname lower-cased.
+  std::string host_id;
 };
 
 }  // namespace itslog

@@ -167,6 +167,9 @@ inline constexpr ConfigKey kConfigKeys[] = {
      {},
      1,
      86400},
+    {"host_id", ConfigKeyType::kString, "(the hostname, lower-cased)",
+     "names this host's day files in meta.host, their seals and the bucket; "
+     "[a-z0-9][a-z0-9.-]{0,62}, unique per host sharing a bucket"},
     {"log", ConfigKeyType::kChoice, "auto",
      "where the worker logs: stderr, syslog, or auto (syslog when stderr goes nowhere)",
      "auto|stderr|syslog"},
@@ -235,6 +238,7 @@ inline constexpr ConfigEnvVar kConfigEnvVars[] = {
     {"ITSLOG_S3_SECRET_ACCESS_KEY", "S3 secret access key (never in the file)"},
     {"ITSLOG_S3_SESSION_TOKEN", "S3 session token, for temporary credentials"},
     {"ITSLOG_S3_ENDPOINT", "replaces s3.endpoint"},
+    {"ITSLOG_HOST_ID", "replaces host_id"},
 };
 
 // Every known key, in the order above.

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config/config_keys.h"
+#include "core/host_id.h"
 #include "core/time_util.h"
 
 namespace itslog {
@@ -23,6 +24,8 @@ namespace {
 
 constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
 constexpr std::string_view kReason = "invalid_config";
+constexpr std::string_view kHostIdRule =
+    "use 1 to 63 lower-case letters, digits, '.' and '-', starting with a letter or digit";
 
 struct Pos {
   int line = 0;  // 1-based; 0: no place in the file
@@ -274,6 +277,7 @@ class Loader {
   std::vector<ConfigProblem> problems_;
   std::vector<KeyDraft> drafts_;
   bool data_dir_given_ = false;
+  bool host_id_given_ = false;   // by the file or ITSLOG_HOST_ID (valid or not)
   bool bucket_invalid_ = false;  // a problem with s3.bucket is already reported
   Pos storage_pos_;
   Pos root_pos_{1, 1};
@@ -571,6 +575,17 @@ void Loader::ReadTop(const YAML::Node& root, Config* c) {
   }
   ReadInt(m, "", "retention_days", &c->retention_days);
   ReadInt(m, "", "lock_timeout_ms", &c->lock_timeout_ms);
+  if (auto it = m.find("host_id"); it != m.end()) {
+    host_id_given_ = true;
+    if (std::optional<std::string> v = String(it->second, "host_id")) {
+      if (IsValidHostId(*v)) {
+        c->host_id = *v;
+      } else {
+        Problem(it->second.value_pos,
+                "host_id: " + Quote(*v) + " is not a valid host_id; " + std::string(kHostIdRule));
+      }
+    }
+  }
   if (auto it = m.find("tail"); it != m.end()) {
     Entries tail = ReadSection(it->second, "tail");
     ReadInt(tail, "tail", "max_seconds", &c->tail_max_seconds);
@@ -817,6 +832,15 @@ void Loader::ApplyOverrides(Config* c) {
       data_dir_given_ = true;
     }
   }
+  if (std::optional<std::string> v = Override("ITSLOG_HOST_ID")) {
+    host_id_given_ = true;
+    if (IsValidHostId(*v)) {
+      c->host_id = *v;
+    } else {
+      Problem({}, "ITSLOG_HOST_ID: " + Quote(*v) + " is not a valid host_id; " +
+                      std::string(kHostIdRule));
+    }
+  }
   if (std::optional<std::string> v = Override("ITSLOG_AUTH_REQUIRED")) {
     if (*v == "true" || *v == "false") {
       c->auth_required = *v == "true";
@@ -966,6 +990,16 @@ Config Loader::Run(std::string_view yaml) {
   }
   ApplyOverrides(&c);
   FinishKeys(&c);
+  if (!host_id_given_) {
+    std::string host = DefaultHostId();
+    if (IsValidHostId(host)) {
+      c.host_id = host;
+    } else {
+      Problem(root_pos_, "host_id is not set and this machine's hostname " + Quote(host) +
+                             " is not a valid host_id; set host_id (" + std::string(kHostIdRule) +
+                             ")");
+    }
+  }
   if (!data_dir_given_) {
     Problem(root_pos_, "data_dir is required (the directory of the day files)");
   }

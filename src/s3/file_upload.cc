@@ -130,7 +130,8 @@ Result<UploadFileResult> UploadFile(S3Client* s3, std::string_view key, int fd,
     }
     parts.push_back(S3Part{number, *etag});
   }
-  Result<S3PutResult> done = s3->CompleteMultipartUpload(key, *upload_id, parts);
+  Result<S3PutResult> done =
+      s3->CompleteMultipartUpload(key, *upload_id, parts, options.put.if_none_match);
   if (!done.ok()) {
     return abort(done.status());
   }

@@ -60,7 +60,8 @@ struct UploadFileResult {
 
 // Uploads the file fd (whose digests DigestFile computed; the file must not change meanwhile)
 // to key: one PUT when digests.part_size is 0, else a multipart upload of those parts, aborted
-// (best effort) when a part or the completion fails. Blocks; memory use does not depend on the
+// (best effort) when a part or the completion fails. options.put.if_none_match goes on the PUT
+// or on the CompleteMultipartUpload. Blocks; memory use does not depend on the
 // file's size. Fails as S3Client.
 Result<UploadFileResult> UploadFile(S3Client* s3, std::string_view key, int fd,
                                     const FileDigests& digests, const UploadFileOptions& options);

@@ -613,7 +613,8 @@ std::string CompleteMultipartXml(const std::vector<S3Part>& parts) {
 
 Result<S3PutResult> S3Client::CompleteMultipartUpload(std::string_view key,
                                                       std::string_view upload_id,
-                                                      const std::vector<S3Part>& parts) {
+                                                      const std::vector<S3Part>& parts,
+                                                      bool if_none_match) {
   std::string xml = CompleteMultipartXml(parts);
   Request req;
   req.method = "POST";
@@ -622,6 +623,9 @@ Result<S3PutResult> S3Client::CompleteMultipartUpload(std::string_view key,
   req.memory_body = xml;
   req.content_sha256 = HexEncode(Sha256Of(xml));
   req.headers.push_back("Content-Type: application/xml");
+  if (if_none_match) {
+    req.headers.push_back("If-None-Match: *");
+  }
   Result<Response> r = impl_->Perform(config_, options_, Describe(key), req);
   if (!r.ok()) {
     return r.status();

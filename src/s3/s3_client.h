@@ -114,8 +114,10 @@ class S3Client {
   Result<std::string> CreateMultipartUpload(std::string_view key, const S3PutOptions& options);
   Result<std::string> UploadPart(std::string_view key, std::string_view upload_id, int part_number,
                                  const S3FileBody& body);
+  // if_none_match: If-None-Match: * (412 -> kS3ObjectExists when the key holds an object).
   Result<S3PutResult> CompleteMultipartUpload(std::string_view key, std::string_view upload_id,
-                                              const std::vector<S3Part>& parts);
+                                              const std::vector<S3Part>& parts,
+                                              bool if_none_match = false);
   // kNotFound kS3NotFound when the upload is already gone (completed or aborted).
   Status AbortMultipartUpload(std::string_view key, std::string_view upload_id);
 

@@ -251,6 +251,9 @@ Status S3StatusFor(int http_status, const S3ErrorBody& error, std::string_view w
   if (http_status == 412) {
     return Status(Code::kUnprocessable, kS3ObjectExists, detail);
   }
+  if (http_status == 409 && error.code == "ConditionalRequestConflict") {
+    return Status(Code::kUnavailable, kS3ConditionalConflict, detail);
+  }
   if (S3Retryable(http_status, error)) {
     return Status(Code::kUnavailable, kS3Unavailable, detail);
   }

@@ -17,8 +17,11 @@ namespace itslog {
 inline constexpr char kS3Unavailable[] = "s3_unavailable";  // network, timeout, 5xx, 429
 inline constexpr char kS3AuthFailed[] = "s3_auth_failed";   // 401/403: credentials, policy
 inline constexpr char kS3NoSuchBucket[] = "s3_no_such_bucket";
-inline constexpr char kS3NotFound[] = "s3_not_found";            // no such key or upload
-inline constexpr char kS3ObjectExists[] = "s3_object_exists";    // 412 on If-None-Match: *
+inline constexpr char kS3NotFound[] = "s3_not_found";          // no such key or upload
+inline constexpr char kS3ObjectExists[] = "s3_object_exists";  // 412 on If-None-Match: *
+// 409 ConditionalRequestConflict: a concurrent write got in the way of a conditional one; the
+// request (for a multipart upload: the whole upload) is to be made again.
+inline constexpr char kS3ConditionalConflict[] = "s3_conditional_conflict";
 inline constexpr char kS3RequestFailed[] = "s3_request_failed";  // any other refusal
 
 // The decoded text of the first <tag>...</tag> in xml (nullopt when absent; "" for <tag/>).
@@ -61,6 +64,7 @@ std::string UnquoteEtag(std::string_view etag);
 //   404 NoSuchBucket             -> kNotFound kS3NoSuchBucket
 //   other 404                    -> kNotFound kS3NotFound
 //   412                          -> kUnprocessable kS3ObjectExists
+//   409 ConditionalRequestConflict -> kUnavailable kS3ConditionalConflict (retried)
 //   408, 429, 5xx, and 400/409 with a transient S3 code (RequestTimeout, BadDigest,
 //   OperationAborted, ConditionalRequestConflict, SlowDown)
 //                                -> kUnavailable kS3Unavailable (retried)

@@ -9,12 +9,16 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "core/md5.h"
+#include "s3/create_only.h"
 #include "s3/file_upload.h"
+#include "ship/shipped_layout.h"
 #include "store/day_store.h"
 #include "store/seal.h"
+#include "store/verify.h"
 
 namespace itslog {
 
@@ -170,11 +174,11 @@ Shipper::Shipper(Env* env, S3Client* s3, ShipOptions options,
     : env_(env), s3_(s3), options_(std::move(options)), progress_(std::move(progress)) {}
 
 std::string Shipper::FileKey(const std::string& day) const {
-  return options_.prefix + DayFileName(day);
+  return ShippedFileKey(options_.prefix, day, options_.host);
 }
 
 std::string Shipper::SealKey(const std::string& day) const {
-  return options_.prefix + day + "-v1.seal.json";
+  return ShippedSealKey(options_.prefix, day, options_.host);
 }
 
 void Shipper::Progress(std::string_view line) {
@@ -238,8 +242,6 @@ Status Shipper::ShipDayImpl(const std::string& day, bool force, std::string* sum
   const std::string lock_path = path + ".lock";
   const std::string shipped_path = path + ".shipped";
   const std::string upload_path = path + ".upload";
-  const std::string file_key = FileKey(day);
-  const std::string seal_key = SealKey(day);
 
   if (!ParseDay(day)) {
     return InvalidError("invalid_day", "day " + Quote(day) + " is not a date YYYY-MM-DD");
@@ -252,50 +254,7 @@ Status Shipper::ShipDayImpl(const std::string& day, bool force, std::string* sum
   // No day file: either it was shipped and removed by a run stopped before it removed the
   // rest (the ".shipped" record says so), or only a stale lock file is left.
   if (!env_->FileExists(path)) {
-    const bool proven = env_->FileExists(shipped_path);
-    if (force) {
-      Result<S3ObjectInfo> head = s3_->HeadObject(file_key);
-      if (!head.ok()) {
-        if (head.status().code() == Code::kNotFound) {
-          return Status(Code::kNotFound, "not_found",
-                        "there is no day file " + path + " and no " + s3_->Describe(file_key));
-        }
-        return head.status();
-      }
-    } else if (!proven &&
-               (env_->FileExists(path + "-wal") || env_->FileExists(path + "-journal"))) {
-      return CorruptError("orphan_journal", path + "-wal or -journal exists without " + path +
-                                                "; left alone for a person to look at");
-    }
-    Result<FileLock> lock = env_->LockExclusive(lock_path, options_.lock_timeout_ms);
-    if (!lock.ok()) {
-      return lock.status();
-    }
-    if (env_->FileExists(path)) {
-      return UnavailableError("storage_unavailable",
-                              path +
-                                  " appeared while its leftovers were being removed; run "
-                                  "ship again");
-    }
-    if (std::optional<std::string> stale = ReadSmallFile(upload_path)) {
-      while (!stale->empty() && (stale->back() == '\n' || stale->back() == ' ')) {
-        stale->pop_back();
-      }
-      if (!stale->empty()) {
-        (void)s3_->AbortMultipartUpload(file_key, *stale);
-      }
-    }
-    for (const char* s : kSidecars) {
-      if (Status st = RemoveIfPresent(path + s); !st.ok()) {
-        return st;
-      }
-    }
-    if (Status st = RemoveIfPresent(lock_path); !st.ok()) {
-      return st;
-    }
-    *summary = force || proven ? "in " + s3_->Describe(file_key) + "; no local file left"
-                               : "no day file; a stale lock file was removed";
-    return Status::Ok();
+    return FinishRemoval(day, force, summary);
   }
 
   // 1. Seal under the lock (checkpoint, meta, out of WAL). Quick; the lock is not held while
@@ -339,15 +298,16 @@ Status Shipper::ShipDayImpl(const std::string& day, bool force, std::string* sum
   if (!force && !options_.delete_local) {
     struct stat st_marker;
     if (stat(shipped_path.c_str(), &st_marker) == 0 && IdOf(st_marker).mtime_ns >= id.mtime_ns) {
-      *summary = "already shipped to " + s3_->Describe(file_key);
+      *summary = "already shipped to " + s3_->Describe(FileKey(day));
       return Status::Ok();
     }
   }
 
-  // 2. Digests in one pass, then the upload unless an identical copy is there already.
-  const int64_t part_size = st_before.st_size > options_.multipart_threshold_bytes
-                                ? ChoosePartSize(st_before.st_size)
-                                : 0;
+  // 2. Digests in one pass. The parts' MD5s are computed whether or not the file goes up in
+  // parts, so that a copy uploaded either way (another threshold before) is recognised.
+  const bool multipart = st_before.st_size > options_.multipart_threshold_bytes;
+  const int64_t part_size =
+      st_before.st_size > kMinPartBytes || multipart ? ChoosePartSize(st_before.st_size) : 0;
   Result<FileDigests> digests = DigestFile(fd.get(), part_size);
   if (!digests.ok()) {
     return digests.status();
@@ -361,48 +321,61 @@ Status Shipper::ShipDayImpl(const std::string& day, bool force, std::string* sum
                                 "is another program writing it?");
   }
   const std::string sha_hex = HexEncode(digests->sha256);
-  const std::string seal_json = SealJson(seal, sha_hex) + "\n";
 
   // A multipart upload an interrupted run left behind: abort it (best effort).
-  if (std::optional<std::string> stale = ReadSmallFile(upload_path)) {
-    while (!stale->empty() && (stale->back() == '\n' || stale->back() == ' ')) {
-      stale->pop_back();
-    }
-    if (!stale->empty()) {
-      (void)s3_->AbortMultipartUpload(file_key, *stale);
-    }
-    if (Status s = RemoveIfPresent(upload_path); !s.ok()) {
-      return s;
-    }
+  AbortStaleUpload(upload_path);
+  if (Status s = RemoveIfPresent(upload_path); !s.ok()) {
+    return s;
   }
 
-  bool uploaded = false;
-  int parts = 0;
-  Result<S3ObjectInfo> existing = s3_->HeadObject(file_key);
-  if (!existing.ok() && existing.status().code() != Code::kNotFound) {
-    return existing.status();
-  }
-  if (!existing.ok() || existing->size != digests->size ||
-      !EtagMatchesFile(existing->etag, *digests)) {
-    UploadFileOptions up;
-    up.put.content_type = "application/vnd.sqlite3";
-    up.put.metadata = {{"itslog-sha256", sha_hex},
-                       {"itslog-rows", std::to_string(seal.rows)},
-                       {"itslog-final-hash", seal.final_hash}};
-    up.on_multipart_started = [&](const std::string& upload_id) {
-      return WriteFileAtomic(options_.data_dir, upload_path, upload_id + "\n");
-    };
-    Progress(day + ": uploading " + std::to_string(digests->size) + " bytes to " +
-             s3_->Describe(file_key) +
-             (part_size > 0 ? " in " + std::to_string(digests->part_md5.size()) + " parts"
-                            : std::string()));
-    Result<UploadFileResult> result = UploadFile(s3_, file_key, fd.get(), *digests, up);
-    if (!result.ok()) {
-      return result.status();
+  // The first layout: this very file shipped there by an earlier version is finished there.
+  // Another file there is another host's (or an older one of this day): it stays as it is, and
+  // this host's file goes to its own folder.
+  std::string file_key = FileKey(day);
+  std::string seal_key = SealKey(day);
+  std::string seal_host = options_.host;
+  {
+    const std::string legacy_key = LegacyFileKey(options_.prefix, day);
+    Result<S3ObjectInfo> legacy = s3_->HeadObject(legacy_key);
+    if (!legacy.ok() && legacy.status().code() != Code::kNotFound) {
+      return legacy.status();
     }
-    (void)RemoveIfPresent(upload_path);
-    uploaded = true;
-    parts = result->parts;
+    if (legacy.ok() && ObjectHoldsBytes(*legacy, *digests)) {
+      file_key = legacy_key;
+      seal_key = LegacySealKey(options_.prefix, day);
+      seal_host.clear();  // the first layout's seal, as the earlier version wrote it
+      Progress(day + ": this file is already in " + s3_->Describe(legacy_key) +
+               " (the first layout); it is finished there");
+    } else if (legacy.ok()) {
+      Progress(day + ": " + s3_->Describe(legacy_key) +
+               " (the first layout) holds another file of this day; it stays as it is");
+    }
+  }
+  const std::string seal_json = SealJson(seal, seal_host, sha_hex) + "\n";
+
+  UploadFileOptions up;
+  up.put.content_type = "application/vnd.sqlite3";
+  up.put.metadata = {{"itslog-rows", std::to_string(seal.rows)},
+                     {"itslog-final-hash", seal.final_hash}};
+  up.on_multipart_started = [&](const std::string& upload_id) {
+    return WriteFileAtomic(options_.data_dir, upload_path, upload_id + "\n" + file_key + "\n");
+  };
+  FileDigests upload_digests = *digests;
+  if (!multipart) {
+    upload_digests.part_size = 0;  // one PUT; EtagMatchesFile below still knows the parts
+    upload_digests.part_md5.clear();
+  }
+  Result<CreateOnlyResult> created =
+      UploadFileCreateOnly(s3_, file_key, fd.get(), upload_digests, up);
+  if (!created.ok()) {
+    return ConflictNamingBoth(created.status(), path);
+  }
+  (void)RemoveIfPresent(upload_path);
+  if (created->created) {
+    Progress(
+        day + ": uploaded " + std::to_string(digests->size) + " bytes to " +
+        s3_->Describe(file_key) +
+        (created->parts > 0 ? " in " + std::to_string(created->parts) + " parts" : std::string()));
   }
 
   // 3. Prove the copy: the size and the server's own checksum of what it stored.
@@ -410,27 +383,24 @@ Status Shipper::ShipDayImpl(const std::string& day, bool force, std::string* sum
   if (!head.ok()) {
     return head.status();
   }
-  if (head->size != digests->size || !EtagMatchesFile(head->etag, *digests)) {
+  if (!ObjectHoldsBytes(*head, *digests)) {
     return CorruptError("s3_verify_failed", s3_->Describe(file_key) + " does not match " + path +
-                                                " (S3 has " + std::to_string(head->size) +
-                                                " bytes, ETag " + Quote(head->etag) +
+                                                " (S3 has " + DescribeObject(*head) +
                                                 "; the file has " + std::to_string(digests->size) +
                                                 " bytes); the local file is kept");
   }
 
-  // 4. The seal beside it, proven the same way.
-  Result<S3PutResult> seal_put =
-      s3_->PutObject(seal_key, seal_json, S3PutOptions{"application/json", false, {}});
+  // 4. The seal beside it, create-only too, proven the same way.
+  Result<CreateOnlyResult> seal_put =
+      PutObjectCreateOnly(s3_, seal_key, seal_json, S3PutOptions{"application/json", false, {}});
   if (!seal_put.ok()) {
-    return seal_put.status();
+    return ConflictNamingBoth(seal_put.status(), path);
   }
   Result<S3ObjectInfo> seal_head = s3_->HeadObject(seal_key);
   if (!seal_head.ok()) {
     return seal_head.status();
   }
-  Md5Digest seal_md5 = Md5Of(seal_json);
-  if (seal_head->size != static_cast<int64_t>(seal_json.size()) ||
-      seal_head->etag != HexEncode(seal_md5.data(), seal_md5.size())) {
+  if (!ObjectHoldsBytes(*seal_head, DigestsOf(seal_json))) {
     return CorruptError("s3_verify_failed", s3_->Describe(seal_key) +
                                                 " does not hold the seal just written; the "
                                                 "local file is kept");
@@ -441,9 +411,9 @@ Status Shipper::ShipDayImpl(const std::string& day, bool force, std::string* sum
     return s;
   }
 
-  std::string how = uploaded ? "uploaded" : "already there";
-  if (parts > 0) {
-    how += " in " + std::to_string(parts) + " parts";
+  std::string how = created->created ? "uploaded" : "already there";
+  if (created->parts > 0) {
+    how += " in " + std::to_string(created->parts) + " parts";
   }
   *summary = "shipped to " + s3_->Describe(file_key) + " (" + std::to_string(digests->size) +
              " bytes, " + std::to_string(seal.rows) + " rows, " + how + ", verified) in " +
@@ -481,6 +451,100 @@ Status Shipper::ShipDayImpl(const std::string& day, bool force, std::string* sum
   }
   *summary += "; local file removed";
   return Status::Ok();
+}
+
+Status Shipper::FinishRemoval(const std::string& day, bool force, std::string* summary) {
+  const std::string path = DayFilePath(options_.data_dir, day);
+  const std::string lock_path = path + ".lock";
+  const std::string shipped_path = path + ".shipped";
+  // Where the ".shipped" record says the day went (the first layout's seal has no host).
+  std::optional<std::string> record = ReadSmallFile(shipped_path);
+  const bool proven = record.has_value();
+  std::string file_key = FileKey(day);
+  if (record) {
+    Result<Seal> recorded = ParseSeal(*record);
+    if (recorded.ok() && recorded->host.empty()) {
+      file_key = LegacyFileKey(options_.prefix, day);
+    }
+  }
+  if (force) {
+    Result<S3ObjectInfo> head = s3_->HeadObject(file_key);
+    if (!head.ok() && head.status().code() == Code::kNotFound) {
+      file_key = LegacyFileKey(options_.prefix, day);
+      head = s3_->HeadObject(file_key);
+    }
+    if (!head.ok()) {
+      if (head.status().code() == Code::kNotFound) {
+        return Status(Code::kNotFound, "not_found",
+                      "there is no day file " + path + " and no " + s3_->Describe(FileKey(day)));
+      }
+      return head.status();
+    }
+  } else if (!proven && (env_->FileExists(path + "-wal") || env_->FileExists(path + "-journal"))) {
+    return CorruptError("orphan_journal", path + "-wal or -journal exists without " + path +
+                                              "; left alone for a person to look at");
+  }
+  Result<FileLock> lock = env_->LockExclusive(lock_path, options_.lock_timeout_ms);
+  if (!lock.ok()) {
+    return lock.status();
+  }
+  if (env_->FileExists(path)) {
+    return UnavailableError("storage_unavailable",
+                            path +
+                                " appeared while its leftovers were being removed; run "
+                                "ship again");
+  }
+  AbortStaleUpload(path + ".upload");
+  for (const char* s : kSidecars) {
+    if (Status st = RemoveIfPresent(path + s); !st.ok()) {
+      return st;
+    }
+  }
+  if (Status s = RemoveIfPresent(lock_path); !s.ok()) {
+    return s;
+  }
+  *summary = force || proven ? "in " + s3_->Describe(file_key) + "; no local file left"
+                             : "no day file; a stale lock file was removed";
+  return Status::Ok();
+}
+
+void Shipper::AbortStaleUpload(const std::string& upload_path) {
+  std::optional<std::string> stale = ReadSmallFile(upload_path);
+  if (!stale) {
+    return;
+  }
+  // "<upload id>\n<key>\n"; an earlier version wrote the id alone, for the first layout's key.
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < stale->size()) {
+    size_t end = stale->find('\n', start);
+    if (end == std::string::npos) {
+      end = stale->size();
+    }
+    std::string line = stale->substr(start, end - start);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) {
+      line.pop_back();
+    }
+    if (!line.empty()) {
+      lines.push_back(std::move(line));
+    }
+    start = end + 1;
+  }
+  if (lines.empty()) {
+    return;
+  }
+  const std::string day = std::filesystem::path(upload_path).filename().string().substr(0, 10);
+  const std::string key = lines.size() > 1 ? lines[1] : LegacyFileKey(options_.prefix, day);
+  (void)s3_->AbortMultipartUpload(key, lines[0]);
+}
+
+Status Shipper::ConflictNamingBoth(const Status& s, const std::string& path) const {
+  if (s.code() != Code::kConflict) {
+    return s;
+  }
+  return Status(Code::kConflict, "ship_conflict",
+                path + " cannot ship: " + s.message() +
+                    ". Does another host use the same host_id? The local file is kept");
 }
 
 }  // namespace itslog

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/crypto.h"
+#include "core/host_id.h"
 #include "store/chain.h"
 #include "store/schema.h"
 #include "store/sqlite_util.h"
@@ -154,10 +155,7 @@ struct DayStore::Impl {
       syncer = std::make_unique<LogSyncer>(env);
     }
     if (options.host.empty()) {
-      char name[256] = {};
-      if (gethostname(name, sizeof(name) - 1) == 0) {
-        options.host = name;
-      }
+      options.host = DefaultHostId();
     }
   }
 

@@ -252,10 +252,14 @@ Result<SealInfo> ReadSeal(const std::string& path, const std::string& day) {
   return SealFromMeta(db->get(), *meta, path, day);
 }
 
-std::string SealJson(const SealInfo& seal, std::string_view file_sha256_hex) {
+std::string SealJson(const SealInfo& seal, std::string_view host,
+                     std::string_view file_sha256_hex) {
   JsonWriter w;
   w.BeginObject();
   w.Key("day").String(seal.day);
+  if (!host.empty()) {
+    w.Key("host").String(host);
+  }
   w.Key("rows").Int(seal.rows);
   w.Key("final_hash").String(seal.final_hash);
   w.Key("file_sha256").String(file_sha256_hex);

@@ -43,7 +43,8 @@ Result<SealInfo> SealDay(const std::string& data_dir, const std::string& day, En
 Result<SealInfo> ReadSeal(const std::string& path, const std::string& day);
 
 // The seal document published beside the shipped file (docs/DATA-FORMAT.md):
-// {"day":"YYYY-MM-DD","rows":N,"final_hash":"<hex>","file_sha256":"<hex>"}
-std::string SealJson(const SealInfo& seal, std::string_view file_sha256_hex);
+// {"day":"YYYY-MM-DD","host":"<host_id>","rows":N,"final_hash":"<hex>","file_sha256":"<hex>"}
+// An empty host gives the first layout's seal, which has no "host" member.
+std::string SealJson(const SealInfo& seal, std::string_view host, std::string_view file_sha256_hex);
 
 }  // namespace itslog

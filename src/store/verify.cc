@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "core/host_id.h"
 #include "core/time_util.h"
 #include "store/chain.h"
 #include "store/reader.h"
@@ -56,8 +57,9 @@ class FlatJson {
  public:
   explicit FlatJson(std::string_view text) : s_(text) {}
 
-  // Fills members with the object's string values and integers (as their text).
-  Status Parse(std::map<std::string, std::string>* members) {
+  // Fills members with the object's string values and integers (as their text), and strings
+  // with the names of the members whose value was a JSON string.
+  Status Parse(std::map<std::string, std::string>* members, std::set<std::string>* strings) {
     SkipSpace();
     if (!Eat('{')) {
       return Fail("a seal must be a JSON object");
@@ -81,6 +83,7 @@ class FlatJson {
         if (Status st = String(&value); !st.ok()) {
           return st;
         }
+        strings->insert(key);
       } else if (Status st = Scalar(&value, 0); !st.ok()) {
         return st;
       }
@@ -246,7 +249,8 @@ class FlatJson {
 
 Result<Seal> ParseSeal(std::string_view json) {
   std::map<std::string, std::string> m;
-  if (Status s = FlatJson(json).Parse(&m); !s.ok()) {
+  std::set<std::string> strings;
+  if (Status s = FlatJson(json).Parse(&m, &strings); !s.ok()) {
     return s;
   }
   Seal seal;
@@ -275,6 +279,13 @@ Result<Seal> ParseSeal(std::string_view json) {
     if (!seal.file_sha256) {
       return InvalidError("invalid_seal", "\"file_sha256\" must be 64 hex digits");
     }
+  }
+  it = m.find("host");
+  if (it != m.end()) {
+    if (strings.count("host") == 0 || !IsValidHostId(it->second)) {
+      return InvalidError("invalid_seal", "\"host\" must be a host_id ([a-z0-9][a-z0-9.-]{0,62})");
+    }
+    seal.host = it->second;
   }
   return seal;
 }

@@ -15,16 +15,19 @@
 
 namespace itslog {
 
-// The seal published beside a shipped day: {"day","rows","final_hash","file_sha256"}.
+// The seal published beside a shipped day: {"day","host","rows","final_hash","file_sha256"}
+// (docs/DATA-FORMAT.md); the first layout's seals have no "host".
 struct Seal {
   std::string day;
+  std::string host;  // "" when the seal has none
   int64_t rows = 0;
   Digest final_hash{};
   std::optional<Digest> file_sha256;
 };
 
-// Parses a seal file's JSON (one object; unknown members are ignored, the four above are
-// required but file_sha256). Fails kInvalid "invalid_seal" with a message naming the member.
+// Parses a seal file's JSON (one object; unknown members are ignored; day, rows and
+// final_hash are required, host and file_sha256 optional, host a valid host_id). Fails kInvalid
+// "invalid_seal" with a message naming the member.
 Result<Seal> ParseSeal(std::string_view json);
 
 enum class Damage {

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/crypto.h"
+#include "core/host_id.h"
 #include "core/json_writer.h"
 #include "core/time_util.h"
 #include "store/seal.h"
@@ -28,7 +29,7 @@ void Require(bool condition, const char* what) {
 }
 
 bool SameSeal(const Seal& a, const Seal& b) {
-  return a.day == b.day && a.rows == b.rows && a.final_hash == b.final_hash &&
+  return a.day == b.day && a.host == b.host && a.rows == b.rows && a.final_hash == b.final_hash &&
          a.file_sha256 == b.file_sha256;
 }
 
@@ -39,11 +40,14 @@ std::string Written(const Seal& seal) {
   info.rows = seal.rows;
   info.final_hash = HexEncode(seal.final_hash);
   if (seal.file_sha256) {
-    return SealJson(info, HexEncode(*seal.file_sha256));
+    return SealJson(info, seal.host, HexEncode(*seal.file_sha256));
   }
   JsonWriter w;
   w.BeginObject();
   w.Key("day").String(info.day);
+  if (!seal.host.empty()) {
+    w.Key("host").String(seal.host);
+  }
   w.Key("rows").Int(info.rows);
   w.Key("final_hash").String(info.final_hash);
   w.EndObject();
@@ -59,6 +63,7 @@ void CheckText(std::string_view json) {
   }
   Require(seal->day.size() == 10 && ParseDay(seal->day).has_value(), "the day is a real date");
   Require(seal->rows >= 0, "rows is not negative");
+  Require(seal->host.empty() || IsValidHostId(seal->host), "the host is a host_id");
   const std::string again = Written(*seal);
   Result<Seal> reread = ParseSeal(again);
   Require(reread.ok() && SameSeal(*reread, *seal),

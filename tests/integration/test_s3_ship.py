@@ -5,6 +5,9 @@ independent client, and checked byte for byte and against the contract (docs/DAT
 the sealed meta, the hash chain, the seal JSON. A successful run sets the last-ship gauge that
 GET /metrics reports (scraped from a worker run as plain CGI). Faults come from a small HTTP proxy in front
 of the server that answers 500 or holds a chosen request while the test kills `ship`.
+Several hosts (own data_dir, config and host_id each; events written by real workers whose
+clock faketime sets to a past day) ship the same days to one bucket: every acknowledged event
+must be there, and a duplicate host_id must be a conflict that loses nothing.
 
 Discovered by tests/integration/run.py; also runs alone:
   python3 tests/integration/test_s3_ship.py --build BUILD [-k PATTERN]
@@ -36,6 +39,7 @@ from lib.s3 import (BUCKET, FaultProxy, boto, s3rver_missing, start_moto,  # noq
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PREFIX = "logs/"
+HOST = "vm-a"  # host_id of the single-host tests
 
 # The day file schema, taken from the contract's text (docs/DATA-FORMAT.md), not from the code.
 def contract_schema():
@@ -48,6 +52,7 @@ SCHEMA = contract_schema()
 # The smallest multipart threshold the config accepts (S3's minimum part size); the files of
 # the multipart tests are well above it, so that part 2 exists.
 MIN_THRESHOLD = 5 << 20
+ROWS_FOR_TWO_PARTS = 30000  # rows of 300-byte values: a file of 8 to 16 MiB
 
 
 def today_utc():
@@ -182,10 +187,12 @@ class ShipTestBase(unittest.TestCase):
 
     # Running ship ---------------------------------------------------------------------
     def write_config(self, endpoint=None, bucket=BUCKET, delete_local=True,
-                     threshold=64 << 20, retries=1, timeout_ms=20000):
-        path = os.path.join(self.work, "itslog.yaml")
+                     threshold=64 << 20, retries=1, timeout_ms=20000, host=HOST,
+                     data_dir=None, name="itslog.yaml"):
+        path = os.path.join(self.work, name)
         lines = [
-            f"data_dir: {json.dumps(self.data_dir)}",
+            f"data_dir: {json.dumps(data_dir or self.data_dir)}",
+            f"host_id: {json.dumps(host)}",
             "timezone: UTC",
             "log: stderr",
             "auth: {required: false}",
@@ -249,31 +256,41 @@ class ShipTestBase(unittest.TestCase):
         return int(m.group(1)) if m else None
 
     # Checking what S3 holds -------------------------------------------------------------
-    def key(self, day, suffix="-v1.itslog"):
-        return f"{self.prefix}{day}{suffix}"
+    def key(self, day, suffix="-v1.itslog", host=HOST, legacy=False):
+        """The object of a day (docs/DATA-FORMAT.md, "Shipped days"): in its host's folder,
+        or in the first layout."""
+        if legacy:
+            return f"{self.prefix}{day}{suffix}"
+        return f"{self.prefix}{day}/hosts/{host}/{day}{suffix}"
 
-    def download(self, day, suffix="-v1.itslog"):
+    def keys_of_day(self, day):
+        return sorted(o["Key"] for o in self.s3.list_objects_v2(
+            Bucket=BUCKET, Prefix=f"{self.prefix}{day}").get("Contents", []))
+
+    def download(self, day, suffix="-v1.itslog", host=HOST, legacy=False):
         # Under the day file's own name: the checker reads the day from it.
-        folder = os.path.join(self.work, "downloaded")
+        folder = os.path.join(self.work, "downloaded", "legacy" if legacy else host)
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, f"{day}{suffix}")
-        obj = self.s3.get_object(Bucket=BUCKET, Key=self.key(day, suffix))
+        obj = self.s3.get_object(Bucket=BUCKET, Key=self.key(day, suffix, host, legacy))
         with open(path, "wb") as f:
             f.write(obj["Body"].read())
         return path
 
     def assert_not_in_s3(self, day):
-        keys = [o["Key"] for o in self.s3.list_objects_v2(
-            Bucket=BUCKET, Prefix=self.key(day, "")).get("Contents", [])]
-        self.assertEqual(keys, [], f"{day} should not be in S3")
+        self.assertEqual(self.keys_of_day(day), [], f"{day} should not be in S3")
 
-    def assert_shipped(self, day, rows, last_hash, local_copy=None):
+    def assert_shipped(self, day, rows, last_hash, local_copy=None, host=HOST, legacy=False):
         """The object and its seal in S3 prove the day: a sealed, self-contained file whose
-        chain verifies, with the seal's rows, final hash and file SHA-256."""
-        path = self.download(day)
-        with open(self.download(day, "-v1.seal.json")) as f:
+        chain verifies, with the seal's host, rows, final hash and file SHA-256."""
+        path = self.download(day, host=host, legacy=legacy)
+        with open(self.download(day, "-v1.seal.json", host=host, legacy=legacy)) as f:
             seal = json.load(f)
-        self.assertEqual(set(seal), {"day", "rows", "final_hash", "file_sha256"})
+        if legacy:  # the first layout's seal has no host
+            self.assertEqual(set(seal), {"day", "rows", "final_hash", "file_sha256"})
+        else:
+            self.assertEqual(set(seal), {"day", "host", "rows", "final_hash", "file_sha256"})
+            self.assertEqual(seal["host"], host)
         self.assertEqual(seal["day"], day)
         self.assertEqual(seal["rows"], rows)
         self.assertEqual(seal["final_hash"], last_hash.hex())
@@ -462,31 +479,39 @@ class ShipS3rverTest(ShipTestBase):
         self.assertIn("retrying", r.stderr)
         self.assert_shipped(day, 100, last)
 
-    def test_killed_at_each_step_a_rerun_finishes(self):
-        # (method, what the path contains): the request held while ship is killed.
-        steps = [
-            ("HEAD", "-v1.itslog"),            # sealed, nothing uploaded yet
-            ("PUT", "partNumber=2&"),          # in the middle of the multipart upload
-            ("POST", "?uploadId="),            # all parts sent, not completed
-            ("PUT", "-v1.seal.json"),          # file proven, seal not written
-            ("HEAD", "-v1.seal.json"),         # seal written, not proven, nothing removed
-        ]
-        for method, match in steps:
-            with self.subTest(step=f"{method} {match}"):
+    def day_file_copy(self, day, rows, value_bytes=300):
+        """make_day_file's file in self.data_dir, made once per test and copied after."""
+        cache = os.path.join(self.work, f"template-{rows}")
+        os.makedirs(cache, exist_ok=True)
+        template = os.path.join(cache, f"{day}-v1.itslog")
+        if not os.path.exists(template):
+            _, last = make_day_file(cache, day, rows=rows, value_bytes=value_bytes)
+            with open(template + ".last", "w") as f:
+                f.write(last.hex())
+        self.assertFalse(os.path.exists(template + "-wal"))
+        path = os.path.join(self.data_dir, f"{day}-v1.itslog")
+        shutil.copyfile(template, path)
+        with open(template + ".last") as f:
+            return path, bytes.fromhex(f.read())
+
+    def kill_at_steps(self, steps, prepare, check, rows):
+        """For each step (method, what the path contains, matches to let through first): a
+        fresh data_dir and prefix, prepare(day) -> (path, last, config) with a file of rows,
+        `ship` killed while that request is held, then a rerun that must finish;
+        check(day, last)."""
+        for method, match, after in steps:
+            with self.subTest(step=f"{method} {match} after {after}"):
                 self.proxy.clear()
                 data_dir = os.path.join(self.work, f"data-{len(self.outputs)}")
                 os.makedirs(data_dir)
                 self.data_dir = data_dir
                 self.prefix = f"{PREFIX}{self._testMethodName}/{len(self.outputs)}/"
                 day = past_day(1)
-                path, last = make_day_file(data_dir, day, rows=60000, value_bytes=300)
-                config = self.write_config(endpoint=self.proxy.endpoint, threshold=MIN_THRESHOLD)
-                # The first HEAD of the file is the existence check; hold the second one
-                # (the proof) only for the HEAD step's later variant.
-                rule = self.proxy.add(method, match, "hold", count=1)
+                path, last, config = prepare(day)
+                rule = self.proxy.add(method, match, "hold", count=1, after=after)
                 p = self.start_ship(config)
                 # Until the request arrives, or ship ends without sending it (a failure).
-                deadline = time.monotonic() + 30
+                deadline = time.monotonic() + 60
                 arrived = False
                 while not arrived and p.poll() is None and time.monotonic() < deadline:
                     arrived = rule["arrived"].wait(0.1)
@@ -495,11 +520,72 @@ class ShipS3rverTest(ShipTestBase):
                 self.outputs.append(read_tail(os.path.join(self.work, "ship.out")))
                 self.assertTrue(arrived, f"ship never sent {method} {match}")
                 self.proxy.clear()
-                self.assert_local_intact(path, 60000)
+                self.assert_local_intact(path, rows)
                 r = self.ship(config)
                 self.assertEqual(r.returncode, 0, r.stderr)
-                self.assert_shipped(day, 60000, last)
+                check(day, last)
                 self.assertEqual(local_files(data_dir), [])
+
+    def test_killed_at_each_step_a_rerun_finishes(self):
+        def prepare(day):
+            # Two parts of 8 MiB: the smallest file with a part 2.
+            path, last = self.day_file_copy(day, rows=ROWS_FOR_TWO_PARTS)
+            self.assertGreater(os.path.getsize(path), 8 << 20)
+            config = self.write_config(endpoint=self.proxy.endpoint, threshold=MIN_THRESHOLD)
+            return path, last, config
+
+        def check(day, last):
+            self.assert_shipped(day, ROWS_FOR_TWO_PARTS, last)
+            self.assertEqual(len(self.keys_of_day(day)), 2, self.keys_of_day(day))
+
+        # (method, what the path contains, matches let through): the request held while ship
+        # is killed.
+        self.kill_at_steps([
+            ("HEAD", f"{past_day(1)}-v1.itslog", 0),  # sealed, the first layout looked at
+            ("HEAD", "/hosts/", 0),                   # nothing uploaded yet
+            ("PUT", "partNumber=2&", 0),              # in the middle of the multipart upload
+            ("POST", "?uploadId=", 0),                # all parts sent, not completed
+            ("HEAD", "/hosts/", 1),                   # completed, not proven
+            ("PUT", "-v1.seal.json", 0),              # file proven, seal not written
+            ("HEAD", "-v1.seal.json", 1),             # seal written, not proven, nothing removed
+        ], prepare, check, rows=ROWS_FOR_TWO_PARTS)
+
+    def test_killed_at_each_step_of_a_day_begun_in_the_first_layout_a_rerun_finishes(self):
+        # An earlier version uploaded the day file to the first layout and was stopped before
+        # the seal; the local file was kept. This version finishes the day there.
+        def prepare(day):
+            path, last = self.day_file_copy(day, rows=2000)
+            self.seal_in_place(path)
+            with open(path, "rb") as f:
+                body = f.read()
+            self.s3.put_object(Bucket=BUCKET, Key=self.key(day, legacy=True), Body=body,
+                               Metadata={"itslog-sha256": hashlib.sha256(body).hexdigest()})
+            config = self.write_config(endpoint=self.proxy.endpoint, threshold=MIN_THRESHOLD)
+            return path, last, config
+
+        def check(day, last):
+            self.assert_shipped(day, 2000, last, legacy=True)
+            self.assertEqual(self.keys_of_day(day), [self.key(day, legacy=True),
+                                                     self.key(day, "-v1.seal.json", legacy=True)])
+
+        self.kill_at_steps([
+            ("HEAD", f"{past_day(1)}-v1.itslog", 0),   # the first layout looked at
+            ("HEAD", f"{past_day(1)}-v1.itslog", 1),   # looked at again, create-only
+            ("HEAD", "-v1.seal.json", 0),              # the seal looked for
+            ("PUT", "-v1.seal.json", 0),               # the seal being written
+            ("HEAD", "-v1.seal.json", 1),              # seal written, not proven
+        ], prepare, check, rows=2000)
+
+    def seal_in_place(self, path):
+        """Seals a day file as ship does (checkpoint, meta, out of WAL) without shipping it:
+        `itslog ship` with delete_local off into a scratch prefix."""
+        prefix, self.prefix = self.prefix, self.prefix + "scratch/"
+        try:
+            r = self.ship(self.write_config(delete_local=False, name="seal.yaml"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            self.prefix = prefix
+        os.unlink(path + ".shipped")
 
     def test_leftovers_of_an_interrupted_removal_are_cleaned_up(self):
         day = past_day(1)
@@ -553,6 +639,183 @@ class ShipMotoTest(ShipTestBase):
         r = self.ship(self.write_config(delete_local=False))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assert_shipped(day, 300, last, local_copy=path)
+
+
+class SeveralHostsTests:
+    """Hosts with their own data_dir and config (a different host_id each) shipping the same
+    days to one bucket and prefix (docs/OPERATIONS.md, "Running several hosts"). Events go in
+    through real workers (plain CGI, the clock set by faketime to a past day); every event a
+    worker acknowledged must be in the bucket, read back with boto3 and plain SQLite."""
+
+    APP = "app.hosts"
+
+    def post_events(self, config, day, values):
+        """POSTs an NDJSON batch to a worker run as CGI on `day` (faketime); returns the
+        values the worker acknowledged (accepted, not duplicates)."""
+        body = "\n".join(json.dumps({"event": "ev", "app": self.APP, "value": v})
+                         for v in values).encode()
+        env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="POST",
+                   SCRIPT_NAME="/its-log", PATH_INFO="/v1/log", SERVER_PROTOCOL="HTTP/1.1",
+                   CONTENT_TYPE="application/x-ndjson", CONTENT_LENGTH=str(len(body)))
+        env.pop("ITSLOG_CONFIG", None)
+        r = subprocess.run(["faketime", "-f", f"@{day} 12:00:00", self.binary, "fcgi",
+                            "--config", config], input=body, capture_output=True, env=env,
+                           timeout=60)
+        out = r.stdout.decode(errors="replace").replace("\r\n", "\n")
+        head, _, reply = out.partition("\n\n")
+        self.assertTrue(head.startswith("Status: 200"), out + r.stderr.decode(errors="replace"))
+        reply = json.loads(reply)
+        self.assertEqual((reply["accepted"], reply["rejected"], reply["duplicates"]),
+                         (len(values), 0, 0), reply)
+        return list(values)
+
+    def make_host(self, host, host_id=None, delete_local=True):
+        data_dir = os.path.join(self.work, f"data-{host}")
+        os.makedirs(data_dir)
+        config = self.write_config(data_dir=data_dir, host=host_id or host,
+                                   delete_local=delete_local, name=f"{host}.yaml")
+        return data_dir, config
+
+    def values_in_object(self, day, host):
+        """(meta.host, the values of the day's rows) of a host's shipped file, read with
+        plain SQLite after its chain and seal are checked."""
+        path = self.download(day, host=host)
+        with open(self.download(day, "-v1.seal.json", host=host)) as f:
+            seal = json.load(f)
+        self.assertEqual((seal["day"], seal["host"]), (day, host))
+        self.assertEqual(seal["file_sha256"], sha256_file(path))
+        problems, final = dayfile.verify_file(path)
+        self.assertEqual(problems, [])
+        self.assertEqual(seal["final_hash"], final.hex())
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+        values = [v for (v,) in con.execute(
+            "SELECT l.value FROM log l JOIN events e ON e.id = l.event "
+            "WHERE e.app = ? ORDER BY l.seq", (self.APP,))]
+        con.close()
+        self.assertEqual(seal["rows"], len(values))
+        return meta.get("host"), values
+
+    def ship_hosts(self, n):
+        hosts = ["vm-a", "vm-b", "vm-c"][:n]
+        days = [past_day(3), past_day(2)]
+        # A day shipped by an earlier version in the first layout: it must stay as it is.
+        old = b"shipped before hosts had folders"
+        self.s3.put_object(Bucket=BUCKET, Key=self.key(days[0], legacy=True), Body=old)
+        acknowledged = {}
+        configs = {}
+        for i, host in enumerate(hosts):
+            data_dir, configs[host] = self.make_host(host)
+            for j, day in enumerate(days):
+                values = [f"{host}/{day}/{k}" for k in range(3 + i + j)]
+                acknowledged[(host, day)] = self.post_events(configs[host], day, values)
+        for host in hosts:
+            r = self.ship(configs[host])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for day in days:
+                self.assertIn(f"{day}: shipped to s3://{BUCKET}/{self.key(day, host=host)}",
+                              r.stdout)
+            self.assertEqual(local_files(os.path.join(self.work, f"data-{host}")), [])
+        for day in days:
+            expected = [self.key(day, sfx, host=h) for h in hosts
+                        for sfx in ("-v1.itslog", "-v1.seal.json")]
+            if day == days[0]:
+                expected.append(self.key(day, legacy=True))
+            self.assertEqual(self.keys_of_day(day), sorted(expected))
+            for host in hosts:
+                meta_host, values = self.values_in_object(day, host)
+                self.assertEqual(meta_host, host)
+                self.assertEqual(values, acknowledged[(host, day)])
+        obj = self.s3.get_object(Bucket=BUCKET, Key=self.key(days[0], legacy=True))
+        self.assertEqual(obj["Body"].read(), old)
+        # Again: every day is in the bucket, nothing to do.
+        for host in hosts:
+            r = self.ship(configs[host])
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_two_hosts_ship_the_same_days_and_every_event_is_in_the_bucket(self):
+        self.ship_hosts(2)
+
+    def test_three_hosts_ship_the_same_days_and_every_event_is_in_the_bucket(self):
+        self.ship_hosts(3)
+
+    def test_a_duplicate_host_id_is_a_conflict_that_loses_nothing(self):
+        day = past_day(1)
+        dir_a, config_a = self.make_host("a", host_id="vm-dup")
+        dir_b, config_b = self.make_host("b", host_id="vm-dup")
+        values_a = self.post_events(config_a, day, [f"a/{k}" for k in range(5)])
+        values_b = self.post_events(config_b, day, [f"b/{k}" for k in range(7)])
+        r = self.ship(config_a)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path_b = os.path.join(dir_b, f"{day}-v1.itslog")
+        r = self.ship(config_b)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        key = self.key(day, host="vm-dup")
+        self.assertIn(f"{day}: failed: ship_conflict: {path_b} cannot ship", r.stderr)
+        self.assertIn(f"s3://{BUCKET}/{key} already holds another object", r.stderr)
+        self.assert_local_intact(path_b, 7)
+        # The bucket still holds the first host's file, and only it.
+        self.assertEqual(self.values_in_object(day, "vm-dup"), ("vm-dup", values_a))
+        self.assertEqual(self.keys_of_day(day), [key, self.key(day, "-v1.seal.json",
+                                                               host="vm-dup")])
+        # Again: the same refusal, nothing changed.
+        r = self.ship(config_b)
+        self.assertEqual(r.returncode, 1)
+        self.assert_local_intact(path_b, 7)
+        # Given a host_id of its own, the second host ships, and both hosts' events are there.
+        config_b = self.write_config(data_dir=dir_b, host="vm-b", name="b.yaml")
+        r = self.ship(config_b)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.values_in_object(day, "vm-b"), ("vm-dup", values_b))
+        self.assertEqual(self.values_in_object(day, "vm-dup"), ("vm-dup", values_a))
+
+    def test_another_hosts_object_appearing_after_the_look_is_not_replaced(self):
+        # The second host's HEAD saw nothing (answered 404 by the proxy, as if it had run just
+        # before the first host's upload): the create-only upload itself must refuse. A server
+        # that ignores If-None-Match (s3rver) cannot: that is the documented race.
+        for multipart in (False, True) if self.honours_if_none_match else (False,):
+            with self.subTest(multipart=multipart):
+                self.proxy.clear()
+                day = past_day(4 if multipart else 5)
+                dir_a, dir_b = (os.path.join(self.work, f"data-{h}{day}") for h in "ab")
+                os.makedirs(dir_a)
+                os.makedirs(dir_b)
+                rows = 20000 if multipart else 10
+                make_day_file(dir_b, day, rows=rows, value_bytes=300)
+                make_day_file(dir_a, day, rows=rows + 1, value_bytes=300)
+                r = self.ship(self.write_config(data_dir=dir_a, host="vm-dup",
+                                                threshold=MIN_THRESHOLD, name="a.yaml"))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                first = self.s3.get_object(Bucket=BUCKET,
+                                           Key=self.key(day, host="vm-dup"))["Body"].read()
+                self.proxy.add("HEAD", f"/hosts/vm-dup/{day}-v1.itslog", "404", count=1)
+                config_b = self.write_config(endpoint=self.proxy.endpoint, data_dir=dir_b,
+                                             host="vm-dup", threshold=MIN_THRESHOLD,
+                                             name="b.yaml")
+                r = self.ship(config_b)
+                now = self.s3.get_object(Bucket=BUCKET,
+                                         Key=self.key(day, host="vm-dup"))["Body"].read()
+                if not self.honours_if_none_match:
+                    self.assertNotEqual(now, first, "s3rver now honours If-None-Match")
+                    continue
+                self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                self.assertIn("ship_conflict", r.stderr)
+                self.assertTrue(now == first, "the first host's file was replaced")
+                self.assert_local_intact(os.path.join(dir_b, f"{day}-v1.itslog"), rows)
+                sent = [p for (m, p) in self.proxy.seen if m in ("PUT", "POST")]
+                self.assertTrue(sent, "no upload was tried")
+
+
+class SeveralHostsMotoTest(SeveralHostsTests, ShipTestBase):
+    """moto honours If-None-Match: * (412)."""
+    server_kind = "moto"
+    honours_if_none_match = True
+
+
+class SeveralHostsS3rverTest(SeveralHostsTests, ShipTestBase):
+    """s3rver ignores If-None-Match: the HEAD before each upload is what refuses."""
+    server_kind = "s3rver"
+    honours_if_none_match = False
 
 
 def main():

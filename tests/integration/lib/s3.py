@@ -119,7 +119,9 @@ def boto(server, key=None):
 class FaultProxy:
     """An HTTP proxy in front of an S3 server. Rules pick requests by method (None: any) and
     a substring of the path with query; a rule lets its first `after` matches through, then
-    answers 500 (count times; -1: always), drops the connection without an answer ("drop"),
+    answers 500 (count times; -1: always), answers 404 without asking the server ("404": a
+    HEAD that saw nothing, as if it ran before another writer's upload), drops the connection
+    without an answer ("drop"),
     passes the request on but drops the answer ("lose"), or
     holds the request: it sets rule["arrived"] and waits until rule["release"] is set (the
     test kills `ship` meanwhile). The Host header is passed on unchanged, so SigV4 signatures
@@ -164,6 +166,11 @@ class FaultProxy:
                     return
                 if rule is not None and rule["action"] == "drop":
                     self.close_connection = True
+                    return
+                if rule is not None and rule["action"] == "404":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 if rule is not None and rule["action"] == "500":
                     msg = (b"<?xml version=\"1.0\"?><Error><Code>InternalError</Code>"

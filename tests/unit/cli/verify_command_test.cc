@@ -95,7 +95,7 @@ TEST_F(VerifyCommandTest, SealFileProvesACutOffTail) {
   Result<SealInfo> info = SealDay(dir_.path(), "2025-03-01", &env_);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   std::string seal_path = dir_.path() + "/2025-03-01-v1.seal.json";
-  std::ofstream(seal_path) << SealJson(*info, std::string(64, '0'));
+  std::ofstream(seal_path) << SealJson(*info, "vm-a", std::string(64, '0'));
   // The file's own SHA-256 is not the one in this seal.
   Outcome sha = Verify({Path(), "--seal", seal_path}, &env_);
   EXPECT_EQ(sha.rc, kExitFailure) << sha.out;

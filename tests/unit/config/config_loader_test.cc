@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/config_keys.h"
+#include "core/host_id.h"
 #include "lib/temp_dir.h"
 
 namespace itslog {
@@ -61,7 +62,7 @@ std::string Dump(const Config& c) {
     << '|' << c.tail_max_seconds << '|' << static_cast<int>(c.log) << '|' << c.archive.cache_dir
     << '|' << c.archive.cache_max_bytes << '|' << c.alerts.interval_seconds << '|'
     << c.alerts.repeat_seconds << '|' << c.alerts.retry_for_seconds << '|'
-    << c.alerts.backoff_initial_ms << '|' << c.alerts.timeout_ms;
+    << c.alerts.backoff_initial_ms << '|' << c.alerts.timeout_ms << '|' << c.host_id;
   return o.str();
 }
 
@@ -108,7 +109,8 @@ TEST(ConfigLoaderTest, TableDefaultsEqualStructDefaults) {
   int checked = 0;
   for (const ConfigKey& key : ConfigKeys()) {
     std::string_view path = key.path;
-    if (key.required || key.type == ConfigKeyType::kSection ||
+    // host_id's default is computed (the hostname): HostIdDefaultsToTheHostname checks it.
+    if (key.required || key.type == ConfigKeyType::kSection || path == "host_id" ||
         key.type == ConfigKeyType::kStringList || path.find("[]") != std::string_view::npos) {
       continue;
     }
@@ -705,6 +707,72 @@ TEST(ConfigLoaderTest, ExampleKeyNeedsOnlyItsHash) {
   EXPECT_EQ(l.problems[0].line, hash_line);
   EXPECT_NE(l.problems[0].message.find("auth.keys[0].key_sha256: expected 64 hex digits"),
             std::string::npos);
+}
+
+TEST(ConfigLoaderTest, HostIdDefaultsToTheHostname) {
+  std::string host = DefaultHostId();
+  Loaded l = Load("data_dir: /d\n");
+  if (!IsValidHostId(host)) {  // a machine whose hostname cannot name a host: a clear error
+    ASSERT_FALSE(l.config.ok());
+    EXPECT_NE(l.config.status().message().find("set host_id"), std::string::npos);
+    GTEST_SKIP() << "this machine's hostname " << host << " is not a valid host_id";
+  }
+  ASSERT_TRUE(l.config.ok()) << Show(l.problems);
+  EXPECT_EQ(l.config->host_id, host);
+  for (char c : l.config->host_id) {
+    EXPECT_FALSE(c >= 'A' && c <= 'Z') << l.config->host_id;
+  }
+}
+
+TEST(ConfigLoaderTest, HostIdFromTheFileAndTheEnvironment) {
+  Loaded l = Load("data_dir: /d\nhost_id: vm-a.example\n");
+  ASSERT_TRUE(l.config.ok()) << Show(l.problems);
+  EXPECT_EQ(l.config->host_id, "vm-a.example");
+  l = Load("data_dir: /d\nhost_id: vm-a\n", {{"ITSLOG_HOST_ID", "vm-b"}});
+  ASSERT_TRUE(l.config.ok()) << Show(l.problems);
+  EXPECT_EQ(l.config->host_id, "vm-b");
+  l = Load("data_dir: /d\nhost_id: 0\n");  // a number is still a name
+  ASSERT_TRUE(l.config.ok()) << Show(l.problems);
+  EXPECT_EQ(l.config->host_id, "0");
+  l = Load("data_dir: /d\nhost_id: " + std::string(63, 'a') + "\n");
+  ASSERT_TRUE(l.config.ok()) << Show(l.problems);
+}
+
+TEST(ConfigLoaderTest, InvalidHostIdsAreRefusedNamingTheKey) {
+  const std::string bad[] = {"VM-A", "-vm",  ".vm",     "vm_a",
+                             "vm/a", "vm a", "vm\\x00", std::string(64, 'a'),
+                             "\"\"", "[a]",  "{a: b}"};
+  for (const std::string& v : bad) {
+    Loaded l = Load("data_dir: /d\nhost_id: " + v + "\n");
+    ASSERT_FALSE(l.config.ok()) << v;
+    ASSERT_EQ(l.problems.size(), 1u) << v << Show(l.problems);
+    EXPECT_EQ(l.problems[0].line, 2) << v;
+    EXPECT_EQ(l.problems[0].message.rfind("host_id: ", 0), 0u) << l.problems[0].message;
+  }
+  Loaded l = Load("data_dir: /d\n", {{"ITSLOG_HOST_ID", "Not Valid"}});
+  ASSERT_FALSE(l.config.ok());
+  ASSERT_EQ(l.problems.size(), 1u) << Show(l.problems);
+  EXPECT_NE(l.problems[0].message.find("ITSLOG_HOST_ID: \"Not Valid\" is not a valid host_id"),
+            std::string::npos)
+      << l.problems[0].message;
+}
+
+TEST(HostIdTest, ValidatesTheContractsPattern) {
+  EXPECT_TRUE(IsValidHostId("a"));
+  EXPECT_TRUE(IsValidHostId("0"));
+  EXPECT_TRUE(IsValidHostId("vm-a.example.org"));
+  EXPECT_TRUE(IsValidHostId("a-"));
+  EXPECT_TRUE(IsValidHostId(std::string(63, 'z')));
+  EXPECT_FALSE(IsValidHostId(""));
+  EXPECT_FALSE(IsValidHostId(std::string(64, 'z')));
+  EXPECT_FALSE(IsValidHostId("-a"));
+  EXPECT_FALSE(IsValidHostId(".a"));
+  EXPECT_FALSE(IsValidHostId("A"));
+  EXPECT_FALSE(IsValidHostId("a_b"));
+  EXPECT_FALSE(IsValidHostId("a/b"));
+  EXPECT_FALSE(IsValidHostId(".."));
+  EXPECT_FALSE(IsValidHostId(std::string("a\0b", 3)));
+  EXPECT_FALSE(IsValidHostId("\xc3\xa9"));
 }
 
 TEST(ConfigKeysTest, MarkdownListsEveryKeyAndVariable) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "core/host_id.h"
 #include "core/time_util.h"
 #include "lib/fake_env.h"
 #include "lib/temp_dir.h"
@@ -342,6 +343,20 @@ TEST(DayStoreTest, FirstAppendCreatesTheFileWithSchemaAndMeta) {
   EXPECT_EQ(rows[0].value, "42");
   EXPECT_EQ(rows[0].is_unique, 0);
   EXPECT_EQ(VerifyChain(path), "");
+}
+
+TEST(DayStoreTest, MetaHostDefaultsToTheLowerCasedHostname) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T12:00:00Z");
+  StoreOptions o = Options(dir.path());
+  o.host.clear();
+  DayStore store(&env, o);
+  ASSERT_TRUE(AppendOne(store, Ev("signup", "1")).ok());
+  const std::string host = ReadMeta(Path(dir, "2025-03-01"))["host"];
+  EXPECT_EQ(host, DefaultHostId());
+  for (char c : host) {
+    EXPECT_FALSE(c >= 'A' && c <= 'Z') << host;
+  }
 }
 
 TEST(DayStoreTest, EntriesViewShowsIsoTimeAndNames) {

@@ -124,7 +124,7 @@ class VerifyTest : public ::testing::Test {
   }
 
   Seal SealOf(const SealInfo& info, std::optional<std::string> file_sha256 = std::nullopt) {
-    Result<Seal> seal = ParseSeal(SealJson(info, file_sha256.value_or("")));
+    Result<Seal> seal = ParseSeal(SealJson(info, "vm-a", file_sha256.value_or("")));
     if (!file_sha256) {
       // SealJson always writes file_sha256; a seal without one is the same text minus it.
       std::string text = "{\"day\":\"" + info.day + "\",\"rows\":" + std::to_string(info.rows) +
@@ -632,6 +632,37 @@ TEST(ParseSealTest, ReadsTheFourMembersAndIgnoresOthers) {
       ParseSeal("{\"day\":\"2025-03-01\",\"rows\":0,\"final_hash\":\"" + hash + "\"}");
   ASSERT_TRUE(no_sha.ok());
   EXPECT_FALSE(no_sha->file_sha256.has_value());
+}
+
+TEST(ParseSealTest, ReadsTheHostWhenThereIsOne) {
+  std::string hash(64, 'c'), sha(64, 'd');
+  SealInfo info;
+  info.day = "2025-03-01";
+  info.rows = 3;
+  info.final_hash = hash;
+  const std::string with_host = SealJson(info, "vm-a.example", sha);
+  EXPECT_EQ(with_host,
+            "{\"day\":\"2025-03-01\",\"host\":\"vm-a.example\",\"rows\":3,"
+            "\"final_hash\":\"" +
+                hash + "\",\"file_sha256\":\"" + sha + "\"}");
+  Result<Seal> s = ParseSeal(with_host);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->host, "vm-a.example");
+  EXPECT_EQ(s->day, "2025-03-01");
+  EXPECT_EQ(s->rows, 3);
+  // The first layout's seal: no host.
+  const std::string legacy = SealJson(info, "", sha);
+  EXPECT_EQ(legacy, "{\"day\":\"2025-03-01\",\"rows\":3,\"final_hash\":\"" + hash +
+                        "\",\"file_sha256\":\"" + sha + "\"}");
+  s = ParseSeal(legacy);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->host, "");
+  for (const char* bad : {"\"\"", "\"VM-A\"", "\"../x\"", "\"a/b\"", "1", "\"-a\""}) {
+    s = ParseSeal("{\"day\":\"2025-03-01\",\"host\":" + std::string(bad) +
+                  ",\"rows\":1,\"final_hash\":\"" + hash + "\"}");
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.status().message(), "\"host\" must be a host_id ([a-z0-9][a-z0-9.-]{0,62})") << bad;
+  }
 }
 
 TEST(ParseSealTest, RejectsWhatIsNotASeal) {
