@@ -46,7 +46,4 @@ class LocalDayFiles : public DayFileSource {
   std::string host_;
 };
 
-// This machine's name as a host_id: the hostname, lower-cased; "localhost" when it has none.
-std::string DefaultHostId();
-
 }  // namespace itslog

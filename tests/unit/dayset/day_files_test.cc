@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/host_id.h"
 #include "lib/fake_env.h"
 #include "lib/temp_dir.h"
 #include "store/day_store.h"
