@@ -463,7 +463,8 @@ Response ReadApi::EventBySeq(const Route& route, const Request& request, const A
   if (!seq.ok()) {
     return ErrorResponse(seq.status());
   }
-  if (!route.host.empty()) {
+  // kS3ObjectsHost: a closed day of storage: s3, its event objects imported as one file.
+  if (!route.host.empty() && route.host != kS3ObjectsHost) {
     if (Status st = CheckHostParam("host", route.host); !st.ok()) {
       return ErrorResponse(st);
     }

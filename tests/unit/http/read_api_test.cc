@@ -1172,6 +1172,14 @@ TEST_F(MultiHostReadApiTest, OneEventOfAHostOrOfThisHost) {
   ExpectError(Get("/v1/events/2025-03-01/2"), 404, "not_found", "", "this host has one row");
   EXPECT_EQ(Get("/v1/events/2025-03-01/web-3/2").status, 200);
   ExpectError(Get("/v1/events/2025-03-01/web-9/1"), 404, "not_found", "", "no such host");
+  // A closed day of storage: s3 is one file of the host "_s3" (not a host_id, still a host).
+  files_.days["2025-03-01"].insert(
+      files_.days["2025-03-01"].begin(),
+      HostFile{"_s3", DayFilePath(others_["web-2"].path(), "2025-03-01"), false});
+  Response imported = Get("/v1/events/2025-03-01/_s3/1");
+  EXPECT_EQ(imported.status, 200) << imported.body;
+  EXPECT_NE(imported.body.find("\"host\":\"_s3\"}"), std::string::npos) << imported.body;
+  ExpectError(Get("/v1/events/2025-03-01/_s4/1"), 400, "invalid_parameter", "host", "_s4");
   ExpectError(Get("/v1/events/2025-03-01/Web-2/1"), 400, "invalid_parameter", "host", "upper");
   ExpectError(Get("/v1/events/2025-03-01/-x/1"), 400, "invalid_parameter", "host", "dash");
   ExpectError(Get("/v1/events/2025-03-01/web-2/0"), 400, "invalid_parameter", "seq", "seq 0");
