@@ -120,6 +120,9 @@ class DashboardNginxTest(StackTestCase):
                "ITSLOG_TAIL_SECONDS": str(self.stack.tail_max_seconds),
                "ITSLOG_SCREENSHOTS": shots, "ITSLOG_HOSTILE": HOSTILE}
         rc, out = run_browser_case(name, env)
+        for line in out.splitlines():
+            if line.startswith("INFO "):
+                print(line[5:], flush=True)
         if rc != 0:
             self.fail(f"browser case {name} failed (exit {rc}):\n{out}")
 
