@@ -1,5 +1,5 @@
-// Where shipped day files are in the bucket (docs/DATA-FORMAT.md, "Shipped layout"), as the
-// read side needs it. Pure: no I/O.
+// Where shipped day files are in the bucket (docs/DATA-FORMAT.md, "Shipped days"), as the
+// read side names it; the keys themselves are ship/shipped_layout.h's. Pure: no I/O.
 //   <prefix>YYYY-MM-DD/hosts/<host_id>/YYYY-MM-DD-v1.itslog   a host's file of the day
 //   <prefix>YYYY-MM-DD/hosts/<host_id>/YYYY-MM-DD-v1.seal.json its seal
 //   <prefix>YYYY-MM-DD-v1.itslog, <prefix>YYYY-MM-DD-v1.seal.json   the first layout (one host)
