@@ -37,7 +37,7 @@ std::string SealedDay(FakeEnv* env, const std::string& dir) {
   }
   Result<SealInfo> seal = SealDay(dir, "2025-03-01", env);
   EXPECT_TRUE(seal.ok()) << seal.status().ToString();
-  return seal.ok() ? SealJson(*seal, FileSha256Hex(DayFilePath(dir, "2025-03-01"))) : "";
+  return seal.ok() ? SealJson(*seal, "vm-a", FileSha256Hex(DayFilePath(dir, "2025-03-01"))) : "";
 }
 
 DayLocatorOptions LocalOptions(const std::string& dir) {
