@@ -14,9 +14,11 @@
 #include <thread>
 
 #include "archive/archive_keys.h"
+#include "core/host_id.h"
 #include "s3/s3_client.h"
 #include "s3store/day_import.h"
 #include "s3store/object_keys.h"
+#include "ship/shipped_layout.h"
 #include "store/day_store.h"
 #include "store/reader.h"
 #include "store/seal.h"
@@ -217,14 +219,17 @@ Result<Digest> Sha256OfFile(const std::string& path) {
 }  // namespace
 
 Result<std::string> CheckShippedCopy(const std::string& path, const std::string& day,
-                                     const std::string& seal_text, const std::string& object,
-                                     const std::string& seal_object) {
+                                     const std::string& host, const std::string& seal_text,
+                                     const std::string& object, const std::string& seal_object) {
   Result<Seal> seal = ParseSeal(seal_text);
   if (!seal.ok()) {
     return ArchiveCorrupt(seal_object, seal.status().message());
   }
   if (seal->day != day) {
     return ArchiveCorrupt(seal_object, "the seal is for " + seal->day + ", not " + day);
+  }
+  if (!seal->host.empty() && !host.empty() && seal->host != host) {
+    return ArchiveCorrupt(seal_object, "the seal is " + seal->host + "'s, not " + host + "'s");
   }
   if (!seal->file_sha256) {
     return ArchiveCorrupt(seal_object, "the seal has no file_sha256");
@@ -370,7 +375,7 @@ Result<CachePin> DayLocator::FetchShipped(const std::string& day, const Fetch& f
   if (Status s = Download(f.file_key, f.size, fd); !s.ok()) {
     return give_up(s);
   }
-  Result<std::string> meta_host = CheckShippedCopy(temp, day, *seal_text, object,
+  Result<std::string> meta_host = CheckShippedCopy(temp, day, f.host, *seal_text, object,
                                                    "s3://" + options_.s3.bucket + "/" + f.seal_key);
   if (!meta_host.ok()) {
     return give_up(meta_host.status());
@@ -443,7 +448,7 @@ Result<bool> DayLocator::SameAsLocal(const std::string& day, const std::string& 
       return client.status();
     }
     Result<std::string> got =
-        (*client)->GetObject(FirstLayoutSealKey(options_.s3.prefix, day), kMaxSealBytes);
+        (*client)->GetObject(LegacySealKey(options_.s3.prefix, day), kMaxSealBytes);
     if (!got.ok()) {
       return got.status();
     }
@@ -508,12 +513,12 @@ Result<DayLocator::Listing> DayLocator::ListDay(const std::string& day) {
     return Status::Ok();
   };
   const std::string& prefix = options_.s3.prefix;
-  Status s = (*client)->ListObjects(HostsPrefix(prefix, day), keep);
+  Status s = (*client)->ListObjects(ShippedHostsPrefix(prefix, day), keep);
   if (s.ok()) {
-    s = (*client)->ListObjects(FirstLayoutFileKey(prefix, day), keep);
+    s = (*client)->ListObjects(LegacyFileKey(prefix, day), keep);
   }
   if (s.ok()) {
-    s = (*client)->ListObjects(FirstLayoutSealKey(prefix, day), keep);
+    s = (*client)->ListObjects(LegacySealKey(prefix, day), keep);
   }
   bool s3_events = false;
   if (s.ok()) {
@@ -597,27 +602,29 @@ Result<DayFiles> DayLocator::Open(const std::string& day) {
   std::vector<Fetch> wanted;
   const std::string& prefix = options_.s3.prefix;
   for (const Listing::Object& o : listing->objects) {
-    std::optional<std::string> host = HostOfShippedKey(prefix, day, o.key);
-    if (host && o.key == ShippedFileKey(prefix, day, *host)) {
-      if (has_local && *host == options_.host_id) {
+    std::optional<ShippedObject> named = ParseShippedKey(prefix, o.key);
+    if (!named || named->day != day || named->seal) {
+      continue;
+    }
+    if (!named->legacy) {
+      if (has_local && named->host == options_.host_id) {
         continue;  // our own local copy counts, not its shipped twin
       }
-      std::string seal = ShippedSealKey(prefix, day, *host);
+      std::string seal = ShippedSealKey(prefix, day, named->host);
       if (sizes.count(seal) != 0) {
-        wanted.push_back(Fetch{*host, "h." + *host, o.key, seal, o.size});
+        wanted.push_back(Fetch{named->host, "h." + named->host, o.key, seal, o.size});
       }
-    } else if (o.key == FirstLayoutFileKey(prefix, day) &&
-               sizes.count(FirstLayoutSealKey(prefix, day)) != 0) {
+    } else if (sizes.count(LegacySealKey(prefix, day)) != 0) {
       if (has_local) {
         Result<bool> same = SameAsLocal(day, local);
         if (!same.ok()) {
           return same.status();
         }
         if (*same) {
-          continue;  // shipped by this host (before hosts had ids) and kept locally
+          continue;  // shipped by this host in the first layout and kept locally
         }
       }
-      wanted.push_back(Fetch{"", "first", o.key, FirstLayoutSealKey(prefix, day), o.size});
+      wanted.push_back(Fetch{"", "first", o.key, LegacySealKey(prefix, day), o.size});
     }
   }
 

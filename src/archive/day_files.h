@@ -153,14 +153,15 @@ class DayLocator : public DayFileSource {
 };
 
 // Checks a downloaded copy of a shipped day file against the text of its seal
-// (docs/DATA-FORMAT.md): the seal is for day and names file_sha256; the file's SHA-256 is that
+// (docs/DATA-FORMAT.md): the seal is for day (and, when it names a host, for host: the folder
+// the file was found in; "" for the first layout) and names file_sha256; the file's SHA-256 is that
 // (checked before SQLite opens it); its hash chain verifies and ends at the seal's rows and
 // final_hash. Returns the file's meta.host ("" when it has none). Fails kCorrupt
 // "archive_corrupt" naming object (the file) or seal_object (a bad seal); kUnavailable when
 // the file cannot be read. Opens the file read-only.
 Result<std::string> CheckShippedCopy(const std::string& path, const std::string& day,
-                                     const std::string& seal_text, const std::string& object,
-                                     const std::string& seal_object);
+                                     const std::string& host, const std::string& seal_text,
+                                     const std::string& object, const std::string& seal_object);
 
 // A DayLocator for config (DayLocatorOptionsFrom), whose S3 clients (when s3.bucket is set)
 // report each retried request to log, if given. Fails as DayLocatorOptionsFrom.

@@ -104,7 +104,7 @@ TEST(CheckShippedCopyTest, AcceptsTheShippedBytesAndNamesTheirHost) {
   FakeEnv env("2025-03-01T10:00:00Z");
   std::string seal = SealedDay(&env, dir.path());
   Result<std::string> host = CheckShippedCopy(DayFilePath(dir.path(), "2025-03-01"), "2025-03-01",
-                                              seal, "s3://b/file", "s3://b/seal");
+                                              "vm-a", seal, "s3://b/file", "s3://b/seal");
   ASSERT_TRUE(host.ok()) << host.status().ToString();
   EXPECT_EQ(*host, "test");
 }
@@ -115,7 +115,7 @@ TEST(CheckShippedCopyTest, RefusesWhatDiffersFromItsSealNamingTheObject) {
   std::string seal = SealedDay(&env, dir.path());
   const std::string path = DayFilePath(dir.path(), "2025-03-01");
   auto check = [&](const std::string& seal_text) {
-    return CheckShippedCopy(path, "2025-03-01", seal_text, "s3://b/file", "s3://b/seal");
+    return CheckShippedCopy(path, "2025-03-01", "vm-a", seal_text, "s3://b/file", "s3://b/seal");
   };
   auto expect_corrupt = [&](const Result<std::string>& r, const std::string& object,
                             const std::string& words) {
@@ -129,6 +129,8 @@ TEST(CheckShippedCopyTest, RefusesWhatDiffersFromItsSealNamingTheObject) {
   expect_corrupt(check("{"), "s3://b/seal", "");
   expect_corrupt(check(std::string(seal).replace(seal.find("2025-03-01"), 10, "2025-03-02")),
                  "s3://b/seal", "the seal is for 2025-03-02");
+  expect_corrupt(CheckShippedCopy(path, "2025-03-01", "vm-b", seal, "s3://b/file", "s3://b/seal"),
+                 "s3://b/seal", "the seal is vm-a's, not vm-b's");
   std::string no_sha = seal.substr(0, seal.find(",\"file_sha256\"")) + "}";
   expect_corrupt(check(no_sha), "s3://b/seal", "no file_sha256");
   // One row's value edited: the bytes differ from the seal's SHA-256.
@@ -150,7 +152,7 @@ TEST(CheckShippedCopyTest, AFileThatIsNotThereIsUnavailable) {
   FakeEnv env("2025-03-01T10:00:00Z");
   std::string seal = SealedDay(&env, dir.path());
   Result<std::string> r =
-      CheckShippedCopy(dir.path() + "/missing", "2025-03-01", seal, "s3://b/f", "s3://b/s");
+      CheckShippedCopy(dir.path() + "/missing", "2025-03-01", "vm-a", seal, "s3://b/f", "s3://b/s");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
 }
@@ -222,26 +224,12 @@ TEST(DayLocatorTest, OptionsComeFromTheConfiguration) {
   EXPECT_TRUE(IsValidHostId(o->host_id)) << o->host_id;
 }
 
-TEST(ArchiveKeysTest, PerHostAndFirstLayout) {
-  EXPECT_EQ(ShippedFileKey("p/", "2025-03-01", "vm-a"),
-            "p/2025-03-01/hosts/vm-a/2025-03-01-v1.itslog");
-  EXPECT_EQ(ShippedSealKey("", "2025-03-01", "vm-a"),
-            "2025-03-01/hosts/vm-a/2025-03-01-v1.seal.json");
-  EXPECT_EQ(FirstLayoutFileKey("p/", "2025-03-01"), "p/2025-03-01-v1.itslog");
-  EXPECT_EQ(FirstLayoutSealKey("p/", "2025-03-01"), "p/2025-03-01-v1.seal.json");
-  EXPECT_EQ(HostOfShippedKey("p/", "2025-03-01", "p/2025-03-01/hosts/vm-a/2025-03-01-v1.itslog"),
-            "vm-a");
-  EXPECT_EQ(HostOfShippedKey("p/", "2025-03-01", "p/2025-03-01/hosts/VM-A/x"), std::nullopt);
-  EXPECT_EQ(HostOfShippedKey("p/", "2025-03-01", "p/2025-03-01/hosts/vm-a"), std::nullopt);
-  EXPECT_EQ(HostOfShippedKey("p/", "2025-03-01", "p/2025-03-02/hosts/vm-a/x"), std::nullopt);
-  for (const std::string& ok :
-       std::vector<std::string>{"a", "vm-a", "0", "a.b-c", std::string(63, 'a')}) {
-    EXPECT_TRUE(IsValidHostId(ok)) << ok;
-  }
-  for (const std::string& bad :
-       std::vector<std::string>{"", "-a", ".a", "A", "a_b", "a/b", std::string(64, 'a')}) {
-    EXPECT_FALSE(IsValidHostId(bad)) << bad;
-  }
+TEST(ArchiveKeysTest, ThisHostIsTheConfigurationsHostId) {
+  Config c;
+  c.host_id = "vm-b";
+  EXPECT_EQ(HostIdOf(c), "vm-b");
+  c.host_id.clear();
+  EXPECT_EQ(HostIdOf(c), DefaultHostId());
 }
 
 }  // namespace
