@@ -1,6 +1,7 @@
 #include "alerts/dispatcher.h"
 
 #include <algorithm>
+#include <cctype>
 #include <random>
 
 #include "alerts/webhook_signature.h"
@@ -57,6 +58,18 @@ std::string PagerDutyBody(const NotificationChannel& channel, const OutboxMessag
   }
   w.EndObject();
   return w.Take();
+}
+
+// A channel id as the end of a variable name: upper-cased, other characters than letters and
+// digits as '_' ("chn_1a2b" -> "CHN_1A2B").
+std::string EnvSuffix(const std::string& id) {
+  std::string out;
+  for (char ch : id) {
+    out += std::isalnum(static_cast<unsigned char>(ch))
+               ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch)))
+               : '_';
+  }
+  return out;
 }
 
 }  // namespace
@@ -126,7 +139,19 @@ Status Dispatcher::Deliver(OutboxMessage m, DeliveryStats* stats) {
   } else if ((*channel)->disabled_at) {
     res.error = "the channel is disabled: " + (*channel)->disabled_reason;
   } else {
-    Result<OutgoingRequest> req = BuildRequest(**channel, m, env_->NowMicros());
+    // The environment may hold the secret instead of control.sqlite (docs/OPERATIONS.md,
+    // "Channels and delivery").
+    NotificationChannel& c = **channel;
+    std::string suffix = EnvSuffix(c.id);
+    if (std::optional<std::string> v = env_->GetVar("ITSLOG_WEBHOOK_SECRET_" + suffix);
+        v && !v->empty()) {
+      c.secret = *v;
+    }
+    if (std::optional<std::string> v = env_->GetVar("ITSLOG_PAGERDUTY_ROUTING_KEY_" + suffix);
+        v && !v->empty()) {
+      c.routing_key = *v;
+    }
+    Result<OutgoingRequest> req = BuildRequest(c, m, env_->NowMicros());
     if (!req.ok()) {
       res.error = req.status().message();
     } else {

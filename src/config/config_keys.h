@@ -239,6 +239,11 @@ inline constexpr ConfigEnvVar kConfigEnvVars[] = {
     {"ITSLOG_S3_SESSION_TOKEN", "S3 session token, for temporary credentials"},
     {"ITSLOG_S3_ENDPOINT", "replaces s3.endpoint"},
     {"ITSLOG_HOST_ID", "replaces host_id"},
+    {"ITSLOG_WEBHOOK_SECRET_<CHANNEL>",
+     "read by itslog alerts: replaces the secret of the webhook channel with id CHANNEL "
+     "(upper-cased, other characters than letters and digits as '_')"},
+    {"ITSLOG_PAGERDUTY_ROUTING_KEY_<CHANNEL>",
+     "read by itslog alerts: replaces the routing key of the PagerDuty channel with id CHANNEL"},
 };
 
 // Every known key, in the order above.

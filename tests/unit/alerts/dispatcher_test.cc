@@ -325,6 +325,25 @@ TEST_F(DispatcherTest, PagerDutyTriggerAndResolveShareADedupKey) {
   EXPECT_TRUE(sent_[0].Header("webhook-signature").empty());
 }
 
+TEST_F(DispatcherTest, TheEnvironmentMayHoldTheSecret) {
+  std::string channel = AddChannel();
+  FiringRule({channel});
+  Pass();
+  const std::string other = "whsec_" + std::string(32, 'A');
+  std::string var = "ITSLOG_WEBHOOK_SECRET_";
+  for (char c : channel) {
+    var += c == '_' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  env_.SetVar(var, other);
+  Deliver();
+  ASSERT_EQ(sent_.size(), 1u);
+  const Sent& s = sent_[0];
+  int64_t ts = std::stoll(s.Header("webhook-timestamp"));
+  EXPECT_EQ(s.Header("webhook-signature"), *SignWebhook(other, s.Header("webhook-id"), ts, s.body));
+  EXPECT_NE(s.Header("webhook-signature"),
+            *SignWebhook(kSecret, s.Header("webhook-id"), ts, s.body));
+}
+
 TEST_F(DispatcherTest, DeletedChannelFailsItsMessages) {
   std::string channel = AddChannel();
   FiringRule({channel});
