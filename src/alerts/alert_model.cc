@@ -29,6 +29,9 @@ Status Missing(const std::string& field) {
 
 Status Unknown(const std::string& prefix, const std::string& key) {
   std::string field = prefix + key;
+  if (field.empty()) {
+    field = "body";  // a member named "": nothing better to point at
+  }
   return InvalidError("unknown_field", "unknown field " + Quote(field) + "; see docs/API.md",
                       field);
 }
