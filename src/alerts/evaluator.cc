@@ -102,19 +102,40 @@ Status Evaluator::RunPass(PassStats* stats) {
     return rules.status();
   }
   source_->BeginPass(now);
+  // The aggregates first (reading day files), then every rule's transition in one write
+  // transaction, each rule inside a savepoint so that one that fails leaves the others.
+  std::vector<std::pair<const AlertRule*, std::optional<double>>> evaluated;
   for (const AlertRule& rule : *rules) {
     if (!rule.is_active) {
       continue;
     }
     ++stats->rules;
-    if (Status s = EvaluateRule(rule, now, stats); !s.ok()) {
+    Result<std::optional<double>> value = ValueOf(rule, now);
+    if (!value.ok()) {
       ++stats->errors;
       log_->Error("alerts: rule " + rule.id + " (" + Quote(rule.name) +
-                  ") not evaluated: " + s.ToString());
+                  ") not evaluated: " + value.status().ToString());
+      continue;
     }
+    evaluated.emplace_back(&rule, *value);
   }
-  stats->micros = env_->MonotonicMicros() - started;
   return db_->InTransaction([&]() -> Status {
+    for (const auto& [rule, value] : evaluated) {
+      if (Status s = ExecSql(db_->db(), "SAVEPOINT rule", "cannot write " + db_->path()); !s.ok()) {
+        return s;
+      }
+      Status applied = ApplyRule(*rule, value, now, stats);
+      const char* end = applied.ok() ? "RELEASE rule" : "ROLLBACK TO rule; RELEASE rule";
+      if (Status s = ExecSql(db_->db(), end, "cannot write " + db_->path()); !s.ok()) {
+        return s;
+      }
+      if (!applied.ok()) {
+        ++stats->errors;
+        log_->Error("alerts: rule " + rule->id + " (" + Quote(rule->name) +
+                    ") not evaluated: " + applied.ToString());
+      }
+    }
+    stats->micros = env_->MonotonicMicros() - started;
     for (auto [name, delta] : {std::pair<const char*, int64_t>{"evaluations_total", 1},
                                {"evaluations_missed_total", stats->missed},
                                {"evaluation_errors_total", stats->errors},
@@ -169,15 +190,19 @@ Result<std::optional<Incident>> Evaluator::IncidentOf(const AlertState& state) {
   return tables_.GetIncident(state.incident_id);
 }
 
-Status Evaluator::EvaluateRule(const AlertRule& rule, int64_t now, PassStats* stats) {
+Result<std::optional<double>> Evaluator::ValueOf(const AlertRule& rule, int64_t now) {
   Result<WindowAggregate> agg = source_->Aggregate(
       rule.app, rule.event, now - rule.window_seconds * kMicros, now, rule.aggregate != "count");
   if (!agg.ok()) {
     return agg.status();
   }
-  std::optional<double> value = RuleValue(rule, *agg);
+  return RuleValue(rule, *agg);
+}
+
+Status Evaluator::ApplyRule(const AlertRule& rule, std::optional<double> value, int64_t now,
+                            PassStats* stats) {
   bool met = ConditionMet(rule, value);
-  return db_->InTransaction([&]() -> Status {
+  {
     Result<std::optional<AlertState>> stored = tables_.GetState(rule.id);
     if (!stored.ok()) {
       return stored.status();
@@ -280,7 +305,7 @@ Status Evaluator::EvaluateRule(const AlertRule& rule, int64_t now, PassStats* st
       state.incident_id.clear();
     }
     return tables_.PutState(state);
-  });
+  }
 }
 
 }  // namespace itslog

@@ -1,8 +1,8 @@
 // Evaluator: one evaluation pass of every active alert rule (docs/API.md, "Evaluation"): the
 // aggregate over [t - window, t) compared with the threshold; ok -> pending (for_seconds > 0)
-// -> firing -> ok. Each rule's transition, its incident and the notifications it decides are
-// written in one transaction, so a notification once decided is in the outbox (durable) and a
-// transition is queued once (UNIQUE(transition, channel)). Time only through Env.
+// -> firing -> ok. The rules' transitions, their incidents and the notifications they decide
+// are written in one transaction per pass, so a notification once decided is in the outbox
+// (durable) and a transition is queued once (UNIQUE(transition, channel)). Time only via Env.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +45,11 @@ class Evaluator {
   Status RunPass(PassStats* stats);
 
  private:
-  Status EvaluateRule(const AlertRule& rule, int64_t now, PassStats* stats);
+  // The rule's aggregate at now (nullopt: no value to compare).
+  Result<std::optional<double>> ValueOf(const AlertRule& rule, int64_t now);
+  // The rule's transition for value, inside the caller's transaction.
+  Status ApplyRule(const AlertRule& rule, std::optional<double> value, int64_t now,
+                   PassStats* stats);
   // The incident the state's firing episode opened, if any.
   Result<std::optional<Incident>> IncidentOf(const AlertState& state);
   // Queues kind ("firing" or "resolved") for every usable channel of rule.

@@ -1,11 +1,8 @@
-// Aggregates of one event over a time range of one day file, for alert rules: found through
-// the (event, ts) index, so the cost follows the rows in the range, never the day's size.
+// WindowAggregate: what an alert rule aggregates over a time range of day-file rows (alerts/
+// window_source.h): the rows, and the count, sum, min and max of their INTEGER and REAL values.
 #pragma once
 
 #include <cstdint>
-
-#include "core/result.h"
-#include "store/reader.h"
 
 namespace itslog {
 
@@ -17,11 +14,5 @@ struct WindowAggregate {
   double max = 0;
   void Merge(const WindowAggregate& other);
 };
-
-// The rows of event_id with ts in [from_micros, to_micros). with_values false: count only
-// (answered from the index alone). Fails as SqliteStatus.
-Result<WindowAggregate> AggregateEventWindow(DayReader* reader, int64_t event_id,
-                                             int64_t from_micros, int64_t to_micros,
-                                             bool with_values);
 
 }  // namespace itslog

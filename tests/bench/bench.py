@@ -878,27 +878,47 @@ class Bench:
         if not re.search(r"^  alerts ", help_text, re.M):
             log("alerts: not in this build: n/a")
             return out
-        log(f"alerts: one pass of {ALERT_RULES} rules over {read.get('rows', 0):,} rows")
+        # Rules of the normal set first: their POSTs are settled long before the wrk cases.
+        normal = run.sets["normal"]
+        self.alert_rules("/its-log", ["alerts-on", "alerts-off"], ["click", "other"])
+        log(f"alerts: passes of {ALERT_RULES} rules over {read.get('rows', 0):,} rows")
         self.alert_rules("/read/its-log", [f"read-app{i}" for i in range(5)],
                          [f"ev.{i}" for i in range(20)])
         read_set = run.sets["read"]
         control = os.path.join(read_set["data_dir"], "control.sqlite")
-        for _ in range(ROUNDS + 1):  # the first warms the page cache
-            r = subprocess.run([run.itslog, "alerts", "--once", "--config", read_set["config"]],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-            if r.returncode != 0:
-                self.fail(f"itslog alerts --once exited {r.returncode}: {r.stdout[-500:]!r}")
-                return out
+
+        def counters():
             with sqlite3.connect(f"file:{control}?mode=ro", uri=True) as db:
-                micros = db.execute("SELECT value FROM alert_counters "
-                                    "WHERE name = 'evaluation_micros_last'").fetchone()[0]
-            out["pass_ms_rounds"].append(micros / 1000)
+                return dict(db.execute("SELECT name, value FROM alert_counters").fetchall())
+
+        # The service evaluates every second; the first pass reads every row of the watched
+        # events into memory (cold), the next ones only what is new (warm, as in service).
+        proc = subprocess.Popen([run.itslog, "alerts", "--config", read_set["config"]],
+                                stdout=subprocess.DEVNULL,
+                                stderr=open(os.path.join(run.dir, "alerts.stderr.log"), "ab"))
+        run.pids.append(proc.pid)
+        try:
+            seen = 0
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and len(out["pass_ms_rounds"]) < ROUNDS + 1:
+                c = counters() if os.path.exists(control) else {}
+                if c.get("evaluations_total", 0) > seen:
+                    seen = c["evaluations_total"]
+                    out["pass_ms_rounds"].append(c["evaluation_micros_last"] / 1000)
+                time.sleep(0.2)
+        finally:
+            stop_pid(proc.pid)
+            proc.wait(10)
+            run.pids.remove(proc.pid)
+        if len(out["pass_ms_rounds"]) < 2:
+            self.fail(f"itslog alerts ran {len(out['pass_ms_rounds'])} passes in 120 s")
+            return out
+        out["first_pass_ms"] = out["pass_ms_rounds"][0]
         out["pass_ms"] = median(out["pass_ms_rounds"][1:])
-        log(f"  pass: {out['pass_ms']:.1f} ms (rounds {out['pass_ms_rounds']})")
+        log(f"  pass: {out['pass_ms']:.1f} ms warm, {out['first_pass_ms']:.1f} ms the first "
+            f"(rounds {out['pass_ms_rounds']})")
 
         log("alerts: single-event ingest without and with `itslog alerts` every second")
-        normal = run.sets["normal"]
-        self.alert_rules("/its-log", ["alerts-on", "alerts-off"], ["click", "other"])
         without, with_service = [], []
         for r in range(1, ROUNDS + 1):
             app = f"alerts-off-r{r}"

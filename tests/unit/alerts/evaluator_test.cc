@@ -284,6 +284,56 @@ TEST_F(EvaluatorTest, AWindowAddsUpEveryFileItsSourceNames) {
   EXPECT_EQ(agg->count, 2);
 }
 
+TEST(EventSeriesTest, WindowsAgreeWithAPlainScan) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T12:00:00Z");
+  std::vector<Event> events;
+  std::vector<std::pair<int64_t, std::optional<double>>> rows;  // what a plain scan sees
+  for (int i = 0; i < 600; ++i) {
+    bool numeric = i % 7 != 0;
+    double v = (i * 37 % 101) - 50.5;
+    Event e = Ev("a", "m", numeric ? ValueType::kReal : ValueType::kText,
+                 numeric ? std::optional<std::string>(std::to_string(v)) : "x");
+    testing_days::Append(&env, dir.path(), {e});
+    rows.emplace_back(env.NowMicros(),
+                      numeric ? std::optional<double>(std::stod(*e.value)) : std::nullopt);
+    env.Advance(std::chrono::milliseconds(i % 3 == 0 ? 0 : 250));
+  }
+  auto reader = DayReader::Open(DayFilePath(dir.path(), "2025-03-01"));
+  ASSERT_TRUE(reader.ok());
+  EventSeries series;
+  // Read in two steps, as passes would while rows arrive.
+  ASSERT_TRUE(series.Refresh(reader->get(), 1).ok());
+  EXPECT_EQ(series.size(), 600u);
+  ASSERT_TRUE(series.Refresh(reader->get(), 1).ok());
+  EXPECT_EQ(series.size(), 600u);
+  int64_t t0 = rows.front().first;
+  for (int64_t from : {t0 - 1, t0, t0 + 250000, t0 + 60000000, t0 + 200000000}) {
+    for (int64_t len : {int64_t{1}, int64_t{250000}, int64_t{64000000}, int64_t{400000000}}) {
+      WindowAggregate want;
+      for (const auto& [ts, v] : rows) {
+        if (ts >= from && ts < from + len) {
+          ++want.count;
+          if (v) {
+            want.min = want.numeric ? std::min(want.min, *v) : *v;
+            want.max = want.numeric ? std::max(want.max, *v) : *v;
+            want.sum += *v;
+            ++want.numeric;
+          }
+        }
+      }
+      WindowAggregate got = series.Aggregate(from, from + len);
+      EXPECT_EQ(got.count, want.count) << from << " " << len;
+      EXPECT_EQ(got.numeric, want.numeric) << from << " " << len;
+      EXPECT_NEAR(got.sum, want.sum, 1e-6) << from << " " << len;
+      if (want.numeric > 0) {
+        EXPECT_EQ(got.min, want.min) << from << " " << len;
+        EXPECT_EQ(got.max, want.max) << from << " " << len;
+      }
+    }
+  }
+}
+
 TEST_F(EvaluatorTest, NumericAggregatesOfRealValues) {
   auto rule_with = [&](const std::string& aggregate, const std::string& cmp, double threshold) {
     AlertRule r;
