@@ -99,11 +99,13 @@ class ArchiveTest(unittest.TestCase):
         return "\n".join(self.outputs[-6:]) + "\n-- S3:\n" + self.server.log()
 
     # Helpers ---------------------------------------------------------------------------
-    def config(self, endpoint=None, cache_max_bytes=1 << 30, storage="sqlite", retries=1):
-        path = os.path.join(self.work, "itslog.yaml")
+    def config(self, endpoint=None, cache_max_bytes=1 << 30, storage="sqlite", retries=1,
+               data_dir=None, host_id=None):
+        path = os.path.join(self.work, f"itslog-{host_id}.yaml" if host_id else "itslog.yaml")
         with open(path, "w") as f:
             f.write("\n".join([
-                f"data_dir: {json.dumps(self.data_dir)}",
+                f"data_dir: {json.dumps(data_dir or self.data_dir)}",
+                *([f"host_id: {host_id}"] if host_id else []),
                 "log: stderr",
                 f"storage: {storage}",
                 "auth: {required: false}",
@@ -195,6 +197,23 @@ class ArchiveTest(unittest.TestCase):
         self.assertEqual(lines[0], "day,seq,time,app,event,value,type,is_unique,host")
         self.assertEqual(len([x for x in lines[1:] if x]), 12)
         self.assertTrue(lines[1].endswith(",vm-a"))
+
+    def test_days_shipped_by_itslog_ship_from_two_hosts_read_from_a_third(self):
+        day = past_day(2)
+        for host, rows in (("vm-a", 5), ("vm-b", 7)):
+            data = os.path.join(self.work, host)
+            os.makedirs(data)
+            ship.make_day_file(data, day, rows)
+            r = self.itslog("ship", config=self.config(data_dir=data, host_id=host))
+            self.assertEqual(r.returncode, 0, self.server_logs())
+            self.assertEqual(ship.local_files(data), [])  # shipped, then removed
+        reader = self.config(host_id="vm-c")
+        rows = self.export_rows(day, config=reader)
+        self.assertEqual(sorted((r["host"], r["seq"]) for r in rows),
+                         [("vm-a", i) for i in range(1, 6)] + [("vm-b", i) for i in range(1, 8)])
+        r = self.itslog("verify", day, config=reader)
+        self.assertEqual(r.returncode, 0, self.server_logs())
+        self.assertEqual(r.stdout.count("matches the seal"), 2, r.stdout)
 
     def test_a_past_days_listing_is_remembered(self):
         day = past_day(10)
