@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "http/api.h"
 #include "http/fcgi_adapter.h"
+#include "s3store/bucket_uniques.h"
 #include "s3store/s3_event_store.h"
 #include "store/day_store.h"
 #include "store/group_commit.h"
@@ -196,6 +197,22 @@ int RunFcgiCommand(const Args& args, Env* env) {
   store_options.host = config->host_id;
   // The checkpoint that every request thread waits for then finds the log synced already.
   store_options.sync_log_in_background = true;
+  // unique_scope: bucket claims each day's first unique (app, event) in the bucket first.
+  std::unique_ptr<BucketUniques> bucket_uniques;
+  if (config->unique_scope == UniqueScope::kBucket && config->storage == StorageKind::kSqlite) {
+    Result<std::unique_ptr<BucketUniques>> created = BucketUniques::Create(
+        env, log.get(), BucketUniquesOptions{.s3 = config->s3, .host = store_options.host});
+    if (!created.ok()) {
+      std::fprintf(stderr, "itslog fcgi: unique_scope bucket: %s\n",
+                   created.status().message().c_str());
+      return kExitUsage;
+    }
+    bucket_uniques = std::move(created).value();
+    store_options.unique_claim = [b = bucket_uniques.get()](const std::string& day,
+                                                            const Event& event) {
+      return b->Lookup(day, event);
+    };
+  }
   DayStore store(env, store_options);
   // Request threads share one transaction per group of concurrent requests.
   GroupCommitter committer(&store);
@@ -205,6 +222,12 @@ int RunFcgiCommand(const Args& args, Env* env) {
   ctx.env = env;
   ctx.log = log.get();
   ctx.append = [&](std::span<const Event> events) { return committer.Append(events); };
+  if (bucket_uniques != nullptr) {
+    ctx.append = [&](std::span<const Event> events) {
+      return bucket_uniques->Append(
+          events, [&](std::span<const Event> again) { return committer.Append(again); });
+    };
+  }
   ctx.health = [&]() { return committer.CheckHealth(); };
   if (s3_store != nullptr) {
     ctx.append = [&](std::span<const Event> events) { return s3_store->Append(events); };

@@ -70,6 +70,9 @@ enum class Durability { kNormal, kFull };
 enum class StorageKind { kSqlite, kS3 };
 // log: where the worker logs; kAuto picks syslog when stderr goes nowhere useful.
 enum class LogTarget { kAuto, kStderr, kSyslog };
+// unique_scope: a unique event once per day per host, or once per day across every host of
+// the bucket (docs/OPERATIONS.md, "Running several hosts").
+enum class UniqueScope { kHost, kBucket };
 
 struct Config {
   std::string source;  // the file it came from, for messages
@@ -91,6 +94,7 @@ struct Config {
   // Names this host's day files (meta.host, the seal, the bucket's hosts/<host_id>/ folder).
   // The loader fills it: host_id, ITSLOG_HOST_ID, or the hostname lower-cased.
   std::string host_id;
+  UniqueScope unique_scope = UniqueScope::kHost;
 };
 
 }  // namespace itslog

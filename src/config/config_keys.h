@@ -209,6 +209,10 @@ inline constexpr ConfigKey kConfigKeys[] = {
      {},
      100,
      600000},
+    {"unique_scope", ConfigKeyType::kChoice, "host",
+     "a unique event once per day per host, or once per day across every host of the bucket "
+     "(bucket needs s3.bucket)",
+     "host|bucket"},
 };
 
 // Keys that must not be in the file because they are secrets, and the variable to use instead.

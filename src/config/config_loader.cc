@@ -280,6 +280,7 @@ class Loader {
   bool host_id_given_ = false;   // by the file or ITSLOG_HOST_ID (valid or not)
   bool bucket_invalid_ = false;  // a problem with s3.bucket is already reported
   Pos storage_pos_;
+  Pos unique_scope_pos_;
   Pos root_pos_{1, 1};
 };
 
@@ -603,6 +604,12 @@ void Loader::ReadTop(const YAML::Node& root, Config* c) {
       c->log = *v == "stderr"   ? LogTarget::kStderr
                : *v == "syslog" ? LogTarget::kSyslog
                                 : LogTarget::kAuto;
+    }
+  }
+  if (auto it = m.find("unique_scope"); it != m.end()) {
+    if (std::optional<std::string> v = Choice(it->second, "unique_scope", Key("unique_scope"))) {
+      c->unique_scope = *v == "bucket" ? UniqueScope::kBucket : UniqueScope::kHost;
+      unique_scope_pos_ = it->second.value_pos;
     }
   }
 }
@@ -1005,6 +1012,10 @@ Config Loader::Run(std::string_view yaml) {
   }
   if (c.storage == StorageKind::kS3 && c.s3.bucket.empty() && !bucket_invalid_) {
     Problem(storage_pos_, "storage: s3 needs s3.bucket");
+  }
+  if (c.unique_scope == UniqueScope::kBucket && c.s3.bucket.empty() && !bucket_invalid_) {
+    Problem(unique_scope_pos_,
+            "unique_scope: bucket needs s3.bucket (the bucket whose hosts share unique events)");
   }
   return c;
 }

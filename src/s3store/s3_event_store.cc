@@ -10,45 +10,14 @@
 #include "event/event_object.h"
 #include "s3/s3_client.h"
 #include "s3/s3_url.h"
+#include "s3store/create_once.h"
 
 namespace itslog {
 
 namespace {
 
-// Object metadata (x-amz-meta-<name>): who wrote the object, and the idempotency key's hash.
-constexpr char kWriterMeta[] = "itslog-writer";
-constexpr char kIdempotencyMeta[] = "itslog-idempotency";
-
 bool AlreadyExists(const Status& s) {
   return s.code() == Code::kUnprocessable && s.reason() == kS3ObjectExists;
-}
-
-std::string MetaOf(const S3ObjectInfo& info, const std::string& name) {
-  auto it = info.metadata.find(name);
-  return it == info.metadata.end() ? std::string() : it->second;
-}
-
-// PUT with If-None-Match: *. Empty when the object is this write's: created now, or by an
-// earlier attempt of the same request whose answer was lost (its writer token matches).
-// Otherwise (412) the HEAD of the object another write created first.
-Result<std::optional<S3ObjectInfo>> CreateOnce(S3Client* s3, const std::string& key,
-                                               const std::string& body, const S3PutOptions& put,
-                                               const std::string& token) {
-  Result<S3PutResult> r = s3->PutObject(key, body, put);
-  if (r.ok()) {
-    return std::optional<S3ObjectInfo>();
-  }
-  if (!AlreadyExists(r.status())) {
-    return r.status();
-  }
-  Result<S3ObjectInfo> head = s3->HeadObject(key);
-  if (!head.ok()) {
-    return head.status();
-  }
-  if (MetaOf(*head, kWriterMeta) == token) {
-    return std::optional<S3ObjectInfo>();
-  }
-  return std::optional<S3ObjectInfo>(std::move(head).value());
 }
 
 // The cap's three requests, through one request thread's client.
@@ -96,7 +65,10 @@ S3EventStore::S3EventStore(Env* env, Logger* log, S3StoreOptions options)
     : env_(env),
       log_(log),
       options_(std::move(options)),
-      names_(options_.s3.prefix, options_.max_event_names_per_app_per_day) {}
+      names_(options_.s3.prefix, options_.max_event_names_per_app_per_day),
+      clients_(options_.s3, [this](std::string_view line) {
+        log_->Warning("storage s3: " + std::string(line));
+      }) {}
 
 S3EventStore::~S3EventStore() = default;
 
@@ -122,27 +94,6 @@ std::string S3EventStore::NextWriterToken() {
     token_base_ = HexEncode(bytes, sizeof(bytes));
   });
   return token_base_ + "-" + std::to_string(token_counter_.fetch_add(1));
-}
-
-Result<std::unique_ptr<S3Client>> S3EventStore::TakeClient() {
-  {
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    if (!idle_.empty()) {
-      std::unique_ptr<S3Client> c = std::move(idle_.back());
-      idle_.pop_back();
-      return c;
-    }
-  }
-  S3ClientOptions client_options;
-  client_options.log = [this](std::string_view line) {
-    log_->Warning("storage s3: " + std::string(line));
-  };
-  return S3Client::Create(options_.s3, std::move(client_options));
-}
-
-void S3EventStore::ReturnClient(std::unique_ptr<S3Client> client) {
-  std::lock_guard<std::mutex> lock(pool_mu_);
-  idle_.push_back(std::move(client));
 }
 
 Status S3EventStore::Failed(const Status& s3_status, const std::string& key) {
@@ -237,7 +188,7 @@ Result<std::vector<Result<AppendOutcome>>> S3EventStore::Append(std::span<const 
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
   auto work = [&]() {
-    Result<std::unique_ptr<S3Client>> client = TakeClient();
+    Result<std::unique_ptr<S3Client>> client = clients_.Take();
     for (size_t i = next.fetch_add(1); i < events.size(); i = next.fetch_add(1)) {
       if (!client.ok()) {
         out[i] = client.status();
@@ -259,7 +210,7 @@ Result<std::vector<Result<AppendOutcome>>> S3EventStore::Append(std::span<const 
       }
     }
     if (client.ok()) {
-      ReturnClient(std::move(client).value());
+      clients_.Return(std::move(client).value());
     }
   };
   const size_t helpers =

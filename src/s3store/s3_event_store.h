@@ -23,6 +23,7 @@
 #include "core/result.h"
 #include "core/time_util.h"
 #include "event/event.h"
+#include "s3/s3_client_pool.h"
 #include "s3store/event_name_cap.h"
 #include "s3store/object_keys.h"
 #include "store/day_store.h"
@@ -75,8 +76,6 @@ class S3EventStore {
   S3EventStore(Env* env, Logger* log, S3StoreOptions options);
   Result<AppendOutcome> Store(S3Client* s3, const Event& event);
   Status Failed(const Status& s3_status, const std::string& key);
-  Result<std::unique_ptr<S3Client>> TakeClient();
-  void ReturnClient(std::unique_ptr<S3Client> client);
   std::string NextWriterToken();
 
   Env* env_;
@@ -91,8 +90,7 @@ class S3EventStore {
 
   EventNameCap names_;  // thread-safe
 
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<S3Client>> idle_;
+  S3ClientPool clients_;
 
   std::mutex health_mu_;
   std::unique_ptr<S3Client> probe_;

@@ -555,8 +555,10 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Impl::AppendInTransaction(
     }
     const int64_t next = seq + 1;
     // With both a key and uniqueness, the first may be inserted and the second turn out a
-    // duplicate: a savepoint takes the first back (the triggers forbid DELETE).
-    const bool both = event.idempotency_key.has_value() && event.is_unique;
+    // duplicate; a unique event may turn out claimed by another host: a savepoint takes the
+    // inserts back (the triggers forbid DELETE).
+    const bool both =
+        event.is_unique && (event.idempotency_key.has_value() || options.unique_claim);
     if (both) {
       if (int rc = exec(conn->savepoint); rc != SQLITE_DONE) {
         return failed(rc);
@@ -601,8 +603,14 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Impl::AppendInTransaction(
         }
       }
     }
+    // docs/OPERATIONS.md, "Running several hosts": the bucket's claim decides whether a
+    // unique event new to this file is stored.
+    UniqueClaim claim = UniqueClaim::kOurs;
+    if (!duplicate_of && event.is_unique && options.unique_claim) {
+      claim = options.unique_claim(conn->day, event);
+    }
     if (both) {
-      if (duplicate_of) {
+      if (duplicate_of || claim != UniqueClaim::kOurs) {
         if (int rc = exec(conn->rollback_to); rc != SQLITE_DONE) {
           return failed(rc);
         }
@@ -613,6 +621,13 @@ Result<std::vector<Result<AppendOutcome>>> DayStore::Impl::AppendInTransaction(
     }
     if (duplicate_of) {
       outcomes.push_back(AppendOutcome{*duplicate_of, true, conn->day, replayed});
+      continue;
+    }
+    if (claim != UniqueClaim::kOurs) {
+      AppendOutcome o{0, claim != UniqueClaim::kUnknown, conn->day,
+                      claim == UniqueClaim::kOthersReplay};
+      o.unclaimed = claim == UniqueClaim::kUnknown;
+      outcomes.push_back(std::move(o));
       continue;
     }
     ChainRow row;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +23,17 @@
 
 namespace itslog {
 
+// unique_scope: bucket (docs/OPERATIONS.md, "Running several hosts"): what this host knows of
+// the bucket's claim on a unique event of a day.
+enum class UniqueClaim {
+  kOurs,          // this host holds the claim: store the event
+  kOthers,        // another writer holds it: a duplicate; nothing is stored here
+  kOthersReplay,  // as kOthers, and that writer was sent the same idempotency key
+  kUnknown,       // not claimed yet: nothing is stored, the outcome says unclaimed
+};
+// Asked inside the write transaction, so it must not block: it only looks up what is known.
+using UniqueClaimFn = std::function<UniqueClaim(const std::string& day, const Event& event)>;
+
 struct StoreOptions {
   std::string data_dir;
   TimeZone zone;                 // which calendar day an event belongs to
@@ -36,6 +48,9 @@ struct StoreOptions {
   // the checkpoint, which the other writers wait for, finds little left to sync.
   bool sync_log_in_background = false;
   int log_sync_frames = 250;
+  // Empty (unique_scope: host): a unique event is stored once per day in this host's file.
+  // Set: asked about each unique event new to the day's file before it is stored.
+  UniqueClaimFn unique_claim;
 };
 
 struct AppendOutcome {
@@ -43,6 +58,8 @@ struct AppendOutcome {
   bool duplicate = false;  // unique event already logged today, or idempotency key seen
   std::string day;         // "YYYY-MM-DD" of the file it went to
   bool replayed = false;   // the duplicate is a retry of the same idempotency key
+  // unique_claim answered kUnknown: nothing was stored; claim it, then append it again.
+  bool unclaimed = false;
 };
 
 // Not thread-safe: one DayStore per thread (or process). Several stores, in one process or

@@ -62,7 +62,8 @@ std::string Dump(const Config& c) {
     << '|' << c.tail_max_seconds << '|' << static_cast<int>(c.log) << '|' << c.archive.cache_dir
     << '|' << c.archive.cache_max_bytes << '|' << c.alerts.interval_seconds << '|'
     << c.alerts.repeat_seconds << '|' << c.alerts.retry_for_seconds << '|'
-    << c.alerts.backoff_initial_ms << '|' << c.alerts.timeout_ms << '|' << c.host_id;
+    << c.alerts.backoff_initial_ms << '|' << c.alerts.timeout_ms << '|' << c.host_id << '|'
+    << static_cast<int>(c.unique_scope);
   return o.str();
 }
 
@@ -127,7 +128,7 @@ TEST(ConfigLoaderTest, TableDefaultsEqualStructDefaults) {
     EXPECT_EQ(Dump(*l.config), Dump(*base.config)) << yaml;
     ++checked;
   }
-  EXPECT_EQ(checked, 29);
+  EXPECT_EQ(checked, 30);
 }
 
 TEST(ConfigLoaderTest, ReadsEveryKey) {
@@ -163,6 +164,7 @@ lock_timeout_ms: 250
 tail:
   max_seconds: 60
 log: syslog
+unique_scope: bucket
 )";
   Loaded l = Load(kYaml, {{"OPS_KEY", "other"}});
   ASSERT_TRUE(l.config.ok()) << Show(l.problems);
@@ -199,6 +201,7 @@ log: syslog
   EXPECT_EQ(c.lock_timeout_ms, 250);
   EXPECT_EQ(c.tail_max_seconds, 60);
   EXPECT_EQ(c.log, LogTarget::kSyslog);
+  EXPECT_EQ(c.unique_scope, UniqueScope::kBucket);
 }
 
 TEST(ConfigLoaderTest, AcceptsOtherGoodShapes) {
@@ -299,6 +302,9 @@ TEST(ConfigLoaderTest, ReportsEachBadConfigAtItsPlace) {
       {"data_dir: /d\nstorage: s3\n", 2, 10, "storage: s3 needs s3.bucket"},
       {"data_dir: /d\nstorage: s3\ns3: {bucket: \"\"}\n", 2, 10, "storage: s3 needs s3.bucket"},
       {"data_dir: /d\nstorage: s3\ns3: {bucket: \"a b\"}\n", 3, 14, "is not a bucket name"},
+      {"data_dir: /d\nunique_scope: bucket\n", 2, 15, "unique_scope: bucket needs s3.bucket"},
+      {"data_dir: /d\nunique_scope: world\n", 2, 15,
+       "unique_scope: expected host or bucket, got \"world\""},
       {"data_dir: /d\ntimezone: Mars/Olympus_Mons\n", 2, 11, "unknown time zone"},
       {"data_dir: /d\ntimezone: ../etc/passwd\n", 2, 11, "unknown time zone"},
       // s3

@@ -651,6 +651,59 @@ TEST(DayStoreTest, KeyedUniqueDuplicateLeavesNoDanglingIdempotencyRow) {
   EXPECT_EQ(VerifyChain(path), "");
 }
 
+// unique_scope: bucket. The store asks about a unique event only when it is new to the day's
+// file, and stores it only when this host holds the bucket's claim.
+TEST(DayStoreTest, UniqueClaimDecidesWhetherANewUniqueEventIsStored) {
+  TempDir dir;
+  FakeEnv env("2025-03-01T10:00:00Z");
+  std::map<std::string, UniqueClaim> claims;  // event name -> answer
+  std::vector<std::string> asked;
+  StoreOptions options = Options(dir.path());
+  options.unique_claim = [&](const std::string& day, const Event& e) {
+    asked.push_back(day + "/" + e.name);
+    auto it = claims.find(e.name);
+    return it == claims.end() ? UniqueClaim::kUnknown : it->second;
+  };
+  DayStore store(&env, options);
+  Result<AppendOutcome> unknown = AppendOne(store, Unique("u"));
+  ASSERT_TRUE(unknown.ok()) << unknown.status().ToString();
+  EXPECT_TRUE(unknown->unclaimed);
+  EXPECT_FALSE(unknown->duplicate);
+  EXPECT_EQ(unknown->day, "2025-03-01");
+  claims["u"] = UniqueClaim::kOurs;
+  Result<AppendOutcome> ours = AppendOne(store, Unique("u"));
+  ASSERT_TRUE(ours.ok());
+  EXPECT_FALSE(ours->unclaimed || ours->duplicate);
+  EXPECT_EQ(ours->seq, 1);
+  // Already in the file: a duplicate, without asking.
+  Result<AppendOutcome> again = AppendOne(store, Unique("u"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->seq, 1);
+  claims["v"] = UniqueClaim::kOthers;
+  claims["w"] = UniqueClaim::kOthersReplay;
+  Event keyed = Unique("w");
+  keyed.idempotency_key = "k";
+  std::vector<Event> batch = {Unique("v"), Ev("plain"), keyed};
+  auto r = store.Append(batch);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE((*r)[0].ok() && (*r)[1].ok() && (*r)[2].ok());
+  EXPECT_TRUE((*r)[0]->duplicate);
+  EXPECT_FALSE((*r)[0]->replayed);
+  EXPECT_EQ((*r)[0]->seq, 0);
+  EXPECT_EQ((*r)[1]->seq, 2);
+  EXPECT_TRUE((*r)[2]->duplicate);
+  EXPECT_TRUE((*r)[2]->replayed);
+  EXPECT_EQ(asked, (std::vector<std::string>{"2025-03-01/u", "2025-03-01/u", "2025-03-01/v",
+                                             "2025-03-01/w"}));
+  std::string path = Path(dir, "2025-03-01");
+  EXPECT_EQ(EventNamesIn(path), (std::vector<std::string>{"u", "plain"}));
+  Sqlite db(path);
+  EXPECT_EQ(db.Int("SELECT count(*) FROM uniques"), 1);
+  EXPECT_EQ(db.Int("SELECT count(*) FROM idempotency"), 0);  // taken back with the event
+  EXPECT_EQ(VerifyChain(path), "");
+}
+
 TEST(DayStoreTest, CardinalityCapRefusesNewNamesPastTheLimit) {
   TempDir dir;
   FakeEnv env("2025-03-01T10:00:00Z");
