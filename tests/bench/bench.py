@@ -880,7 +880,9 @@ class Bench:
             return out
         # Rules of the normal set first: their POSTs are settled long before the wrk cases.
         normal = run.sets["normal"]
-        self.alert_rules("/its-log", ["alerts-on", "alerts-off"], ["click", "other"])
+        # They watch the apps the "with" cases ingest into, so that each pass reads new rows.
+        self.alert_rules("/its-log", [f"alerts-on-r{r}" for r in range(1, ROUNDS + 1)],
+                         ["click", "other"])
         log(f"alerts: passes of {ALERT_RULES} rules over {read.get('rows', 0):,} rows")
         self.alert_rules("/read/its-log", [f"read-app{i}" for i in range(5)],
                          [f"ev.{i}" for i in range(20)])
