@@ -54,6 +54,11 @@ constexpr Command kCommands[] = {
     {"alerts", "itslog alerts [--once] [--config PATH]",
      "evaluate the alert rules every alerts.interval_seconds and send their notifications",
      RunAlertsCommand},
+    {"keys",
+     "itslog keys add --name N --scopes S,.. --apps A,..|'*' [--rate-limit N] [--expires-at T] "
+     "[--json] | list [--json] | revoke ID [--config PATH]",
+     "make, list and revoke the keys kept in the control database, also while workers run",
+     RunKeysCommand},
 };
 
 void PrintHelp(FILE* out) {

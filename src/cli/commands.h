@@ -16,6 +16,7 @@ int RunFcgiCommand(const Args& args, Env* env);
 int RunCheckConfigCommand(const Args& args, Env* env);
 int RunPruneCommand(const Args& args, Env* env);
 int RunAlertsCommand(const Args& args, Env* env);
+int RunKeysCommand(const Args& args, Env* env);
 
 // Loads the config named by --config / $ITSLOG_CONFIG / the default path. On problems prints
 // them to stderr as file:line:column: message and returns nullopt (exit 2).

@@ -240,6 +240,9 @@ int RunFcgiCommand(const Args& args, Env* env) {
   } else {
     log->Warning("itslog fcgi: metrics are not counted: " + metrics.status().ToString());
   }
+  // Keys made over HTTP: this process's view, reloaded when another process changes them.
+  KeyRing keys(&*config, env, log.get());
+  ctx.keys = &keys;
   Api api(ctx);
   HandlerFn handler = [&api](const Request& r) { return api.Handle(r); };
 

@@ -18,12 +18,29 @@ enum Scope : uint32_t {
   kScopeIncidents = 8,  // acknowledge, resolve and comment on incidents
 };
 
+// Every scope with the name the config and the admin API use for it.
+struct ScopeName {
+  Scope scope;
+  const char* name;
+};
+inline constexpr ScopeName kScopeNames[] = {
+    {kScopeIngest, "ingest"},
+    {kScopeRead, "read"},
+    {kScopeAdmin, "admin"},
+    {kScopeIncidents, "incidents"},
+};
+
 struct ApiKey {
   std::string name;       // shown in logs instead of the key
   Digest sha256{};        // SHA-256 of the key (from key_sha256, or hashed from key_env)
   uint32_t scopes = 0;    // bit set of Scope
   bool all_apps = false;  // apps: ["*"]
   std::vector<std::string> apps;
+  // Keys made over HTTP (keys/, docs/API.md "Keys"); a key from the config leaves them be.
+  std::string id;                 // "key_<hex>"; empty: from the config
+  int64_t rate_limit = 0;         // requests per second across the host; 0: none
+  int32_t rate_slot = -1;         // its token bucket in the shared file; -1: none
+  int64_t expires_at_micros = 0;  // refused from this instant on (UTC); 0: never
 };
 
 struct Limits {

@@ -58,6 +58,19 @@ constexpr ControlMigration kMigrations[] = {
      " BEGIN SELECT RAISE(ABORT, 'incidents are kept'); END;"
      // Counters of the alerts service for /metrics (evaluations, missed, durations, deliveries).
      "CREATE TABLE alert_counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"},
+    // Keys made over HTTP or by `itslog keys` (keys/key_store.h): only the key's SHA-256.
+    {3, "api_keys",
+     "CREATE TABLE api_keys("
+     " id TEXT PRIMARY KEY,"
+     " name TEXT NOT NULL UNIQUE,"
+     " key_sha256 BLOB NOT NULL UNIQUE CHECK(length(key_sha256) = 32),"
+     " scopes TEXT NOT NULL,"
+     " apps TEXT NOT NULL,"
+     " rate_limit INTEGER CHECK(rate_limit IS NULL OR rate_limit > 0),"
+     " rate_slot INTEGER UNIQUE,"
+     " expires_at INTEGER,"
+     " created_at INTEGER NOT NULL,"
+     " last_used_at INTEGER);"},
 };
 
 }  // namespace

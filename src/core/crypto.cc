@@ -7,6 +7,7 @@
 // the documented way to go on using them.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 namespace itslog {
@@ -84,6 +85,10 @@ std::optional<Digest> DigestFromHex(std::string_view hex) {
 
 bool ConstantTimeEqual(const Digest& a, const Digest& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool RandomBytes(uint8_t* out, size_t size) {
+  return RAND_bytes(out, static_cast<int>(size)) == 1;
 }
 
 }  // namespace itslog

@@ -39,6 +39,10 @@ inline std::string HexEncode(const Digest& d) {
 // Decodes exactly 64 hex digits (either case) into a digest.
 std::optional<Digest> DigestFromHex(std::string_view hex);
 
+// Fills out with size bytes from the system's CSPRNG (OpenSSL RAND_bytes, seeded by the
+// kernel). False when the generator failed; out is then not to be used.
+[[nodiscard]] bool RandomBytes(uint8_t* out, size_t size);
+
 // Compares two digests in time independent of where they differ.
 bool ConstantTimeEqual(const Digest& a, const Digest& b);
 

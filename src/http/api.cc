@@ -8,6 +8,7 @@
 #include "event/event_parser.h"
 #include "http/auth.h"
 #include "http/error_response.h"
+#include "http/keys_api.h"
 #include "http/router.h"
 
 namespace itslog {
@@ -126,9 +127,28 @@ Response Api::Dispatch(const Route& route, const Request& request) const {
                                     " bytes); send smaller batches",
                                 "body"));
   }
-  Result<const ApiKey*> key = Authenticate(request, *ctx_.config);
+  // Held to the end of the request: the key found may live in it.
+  std::shared_ptr<const KeySet> made = ctx_.keys != nullptr ? ctx_.keys->Current() : nullptr;
+  Result<const ApiKey*> key =
+      Authenticate(request, *ctx_.config, made.get(), ctx_.env->NowMicros());
   if (!key.ok()) {
     return ErrorResponse(key.status());
+  }
+  if (!(*key)->id.empty()) {
+    // Before anything is stored: past the limit the request does nothing.
+    if (RateDecision d = ctx_.keys->Admit(**key); !d.allowed) {
+      Response r = ErrorResponse(
+          Status(Code::kRateLimited, "rate_limited",
+                 "key " + Quote((*key)->name) + " is past its rate limit of " +
+                     std::to_string((*key)->rate_limit) + " requests per second; retry later"));
+      for (auto& [name, value] : r.headers) {
+        if (name == "Retry-After") {
+          value = std::to_string(d.retry_after_seconds);
+        }
+      }
+      return r;
+    }
+    ctx_.keys->NoteUsed(*made, **key);
   }
   switch (route.id) {
     case RouteId::kLog:
@@ -161,6 +181,9 @@ Response Api::Dispatch(const Route& route, const Request& request) const {
     }
     case RouteId::kAlerting:
       return alerts_->Handle(request, **key);
+    case RouteId::kAdminKeys:
+    case RouteId::kAdminKey:
+      return HandleKeysRoute(route, request, **key, ctx_.keys, ctx_.env);
     default:
       return ErrorResponse(Status(Code::kNotFound, "not_found", "no such endpoint"));
   }

@@ -14,6 +14,7 @@
 #include "http/metrics.h"
 #include "http/read_api.h"
 #include "http/request.h"
+#include "keys/key_ring.h"
 #include "store/day_store.h"
 
 namespace itslog {
@@ -30,6 +31,8 @@ struct ApiContext {
   HealthFn health;
   // The shared counters behind GET /metrics; nullptr: not counted (e.g. no writable data_dir).
   Metrics* metrics = nullptr;
+  // The keys made over HTTP, their rate limits and the admin routes; nullptr: config keys only.
+  KeyRing* keys = nullptr;
 };
 
 class Api {

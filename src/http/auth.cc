@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/time_util.h"
+
 namespace itslog {
 
 namespace {
@@ -40,7 +42,8 @@ Result<std::string_view> PresentedKey(const Request& request) {
 
 }  // namespace
 
-Result<const ApiKey*> Authenticate(const Request& request, const Config& config) {
+Result<const ApiKey*> Authenticate(const Request& request, const Config& config, const KeySet* made,
+                                   int64_t now_micros) {
   Result<std::string_view> presented = PresentedKey(request);
   if (!presented.ok()) {
     return presented.status();
@@ -60,8 +63,16 @@ Result<const ApiKey*> Authenticate(const Request& request, const Config& config)
       found = &key;
     }
   }
+  if (found == nullptr && made != nullptr) {
+    found = made->Find(digest);
+  }
   if (found == nullptr) {
     return Status(Code::kUnauthenticated, "unknown_key", "the API key is not known");
+  }
+  if (found->expires_at_micros != 0 && now_micros >= found->expires_at_micros) {
+    return Status(Code::kUnauthenticated, "expired_key",
+                  "the API key " + Quote(found->name) + " expired at " +
+                      FormatIso8601Micros(found->expires_at_micros));
   }
   return found;
 }

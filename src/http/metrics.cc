@@ -1,31 +1,24 @@
 #include "http/metrics.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 namespace itslog {
 
 namespace {
 
-constexpr uint64_t kMagic = 0x69746c6f676d7431;  // "itlogmt1"
+constexpr uint64_t kMagic = 0x69746c6f676d7432;  // "itlogmt2"
 
 constexpr RouteId kRoutes[] = {
-    RouteId::kNotFound,   RouteId::kMethodNotAllowed, RouteId::kLog,     RouteId::kEvent,
-    RouteId::kUnique,     RouteId::kHealthz,          RouteId::kMetrics, RouteId::kEvents,
-    RouteId::kEventBySeq, RouteId::kCounts,           RouteId::kUniques, RouteId::kOverview,
-    RouteId::kTail,       RouteId::kAlerting,
+    RouteId::kNotFound,   RouteId::kMethodNotAllowed, RouteId::kLog,       RouteId::kEvent,
+    RouteId::kUnique,     RouteId::kHealthz,          RouteId::kMetrics,   RouteId::kEvents,
+    RouteId::kEventBySeq, RouteId::kCounts,           RouteId::kUniques,   RouteId::kOverview,
+    RouteId::kTail,       RouteId::kAlerting,         RouteId::kAdminKeys, RouteId::kAdminKey,
 };
 constexpr size_t kRouteCount = sizeof(kRoutes) / sizeof(kRoutes[0]);
-static_assert(kRouteCount == static_cast<size_t>(RouteId::kAlerting) + 1, "every route has a slot");
+static_assert(kRouteCount == static_cast<size_t>(RouteId::kAdminKey) + 1, "every route has a slot");
 
-constexpr int kStatuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 413, 422, 429, 500, 503};
+constexpr int kStatuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503};
 constexpr size_t kStatusCount = sizeof(kStatuses) / sizeof(kStatuses[0]);  // + 1: "other"
 
 // Upper bounds of the latency buckets, in microseconds (and as Prometheus writes them).
@@ -50,8 +43,10 @@ constexpr std::string_view kReasons[] = {
     "invalid_idempotency_key",
     "missing_key",
     "unknown_key",
+    "expired_key",
     "missing_scope",
     "app_not_allowed",
+    "rate_limited",
     "body_too_large",
     "batch_too_large",
     "too_many_event_names",
@@ -134,6 +129,10 @@ std::string_view RouteLabel(RouteId route) {
       return "tail";
     case RouteId::kAlerting:
       return "alerting";
+    case RouteId::kAdminKeys:
+      return "admin_keys";
+    case RouteId::kAdminKey:
+      return "admin_key";
   }
   return "other";
 }
@@ -144,74 +143,30 @@ Result<std::unique_ptr<Metrics>> Metrics::Open(const std::string& data_dir) {
     path += '/';
   }
   path += kFileName;
-  auto fail = [&](const char* what) {
-    return UnavailableError(
-        "storage_unavailable",
-        std::string("cannot ") + what + " the metrics file " + path + ": " + std::strerror(errno));
-  };
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return fail("open");
+  Result<SharedFile> file = SharedFile::Open(path, sizeof(Shared), kMagic, 0644, "metrics file");
+  if (!file.ok()) {
+    return file.status();
   }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    close(fd);
-    return fail("stat");
-  }
-  const size_t size = sizeof(Shared);
-  // Only an empty file (just created, here or by another process) is ours to size; any other
-  // size is someone else's file, or another layout, and is left as it is.
-  if (st.st_size != 0 && static_cast<size_t>(st.st_size) != size) {
-    uint64_t magic = 0;
-    bool ours = pread(fd, &magic, sizeof(magic), 0) == static_cast<ssize_t>(sizeof(magic)) &&
-                magic == kMagic;
-    close(fd);
-    return UnavailableError("storage_unavailable", "the metrics file " + path +
-                                                       (ours ? " has another layout; remove it"
-                                                             : " is not an its-log metrics file"));
-  }
-  // Every process extends it to the same size: harmless if two do it at once.
-  if (st.st_size == 0 && ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    close(fd);
-    return fail("size");
-  }
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
-  if (p == MAP_FAILED) {
-    return fail("map");
-  }
-  auto* shared = static_cast<Shared*>(p);
-  uint64_t expected = 0;
-  std::atomic_ref<uint64_t> magic(shared->magic);
-  if (!magic.compare_exchange_strong(expected, kMagic) && expected != kMagic) {
-    munmap(p, size);
-    return UnavailableError("storage_unavailable",
-                            "the metrics file " + path + " is not an its-log metrics file");
-  }
-  return std::unique_ptr<Metrics>(new Metrics(shared, size));
-}
-
-Metrics::~Metrics() {
-  munmap(shared_, size_);
+  return std::unique_ptr<Metrics>(new Metrics(std::move(file).value()));
 }
 
 void Metrics::RecordRequest(RouteId route, int status, int64_t micros) {
   size_t r = RouteIndex(route);
-  Add(&shared_->requests[r][StatusIndex(status)], 1);
+  Add(&shared()->requests[r][StatusIndex(status)], 1);
   size_t b = 0;
   while (b < kBucketCount && micros > kBucketMicros[b]) {
     ++b;
   }
-  Add(&shared_->latency_buckets[r][b], 1);
-  Add(&shared_->latency_sum_micros[r], static_cast<uint64_t>(micros < 0 ? 0 : micros));
+  Add(&shared()->latency_buckets[r][b], 1);
+  Add(&shared()->latency_sum_micros[r], static_cast<uint64_t>(micros < 0 ? 0 : micros));
 }
 
 void Metrics::RecordAccepted(int64_t accepted, int64_t duplicates) {
   if (accepted > 0) {
-    Add(&shared_->accepted, static_cast<uint64_t>(accepted));
+    Add(&shared()->accepted, static_cast<uint64_t>(accepted));
   }
   if (duplicates > 0) {
-    Add(&shared_->duplicates, static_cast<uint64_t>(duplicates));
+    Add(&shared()->duplicates, static_cast<uint64_t>(duplicates));
   }
 }
 
@@ -223,11 +178,11 @@ void Metrics::RecordRejected(std::string_view reason, int64_t n) {
   while (i < kReasonCount && kReasons[i] != reason) {
     ++i;
   }
-  Add(&shared_->rejected[i], static_cast<uint64_t>(n));
+  Add(&shared()->rejected[i], static_cast<uint64_t>(n));
 }
 
 void Metrics::RecordShip(int64_t unix_seconds) {
-  std::atomic_ref<uint64_t>(shared_->last_ship_seconds)
+  std::atomic_ref<uint64_t>(shared()->last_ship_seconds)
       .store(static_cast<uint64_t>(unix_seconds), std::memory_order_relaxed);
 }
 
@@ -250,19 +205,19 @@ std::string Metrics::RenderPrometheus(const MetricsGauges& gauges) const {
   };
   head("itslog_events_accepted_total", "counter",
        "Events accepted by the ingest API: stored, or duplicates of events stored before.");
-  line("itslog_events_accepted_total", "", Load(&shared_->accepted));
+  line("itslog_events_accepted_total", "", Load(&shared()->accepted));
   head("itslog_events_duplicates_total", "counter",
        "Accepted events that were duplicates (idempotent retries, repeated unique events).");
-  line("itslog_events_duplicates_total", "", Load(&shared_->duplicates));
+  line("itslog_events_duplicates_total", "", Load(&shared()->duplicates));
   head("itslog_events_rejected_total", "counter", "Events refused, by error code.");
   for (size_t i = 0; i <= kReasonCount; ++i) {
     std::string reason = i < kReasonCount ? std::string(kReasons[i]) : "other";
-    line("itslog_events_rejected_total", "reason=\"" + reason + "\"", Load(&shared_->rejected[i]));
+    line("itslog_events_rejected_total", "reason=\"" + reason + "\"", Load(&shared()->rejected[i]));
   }
   head("itslog_http_requests_total", "counter", "Requests answered, by route and HTTP status.");
   for (size_t r = 0; r < kRouteCount; ++r) {
     for (size_t s = 0; s <= kStatusCount; ++s) {
-      uint64_t v = Load(&shared_->requests[r][s]);
+      uint64_t v = Load(&shared()->requests[r][s]);
       if (v == 0) {
         continue;
       }
@@ -277,7 +232,7 @@ std::string Metrics::RenderPrometheus(const MetricsGauges& gauges) const {
     uint64_t per_bucket[kBucketCount + 1];
     uint64_t count = 0;
     for (size_t b = 0; b <= kBucketCount; ++b) {
-      per_bucket[b] = Load(&shared_->latency_buckets[r][b]);
+      per_bucket[b] = Load(&shared()->latency_buckets[r][b]);
       count += per_bucket[b];
     }
     if (count == 0) {
@@ -291,7 +246,7 @@ std::string Metrics::RenderPrometheus(const MetricsGauges& gauges) const {
            route + ",le=\"" + kBucketLabels[b] + "\"", cumulative);
     }
     line("itslog_http_request_duration_seconds_bucket", route + ",le=\"+Inf\"", count);
-    uint64_t sum_micros = Load(&shared_->latency_sum_micros[r]);
+    uint64_t sum_micros = Load(&shared()->latency_sum_micros[r]);
     char sum[64];
     std::snprintf(sum, sizeof(sum), "%.6f", static_cast<double>(sum_micros) / 1e6);
     out.append("itslog_http_request_duration_seconds_sum{").append(route).append("} ");
@@ -307,7 +262,7 @@ std::string Metrics::RenderPrometheus(const MetricsGauges& gauges) const {
     head("itslog_data_dir_free_bytes", "gauge", "Free space on the disk holding data_dir.");
     line("itslog_data_dir_free_bytes", "", static_cast<uint64_t>(*gauges.free_bytes));
   }
-  uint64_t shipped = Load(&shared_->last_ship_seconds);
+  uint64_t shipped = Load(&shared()->last_ship_seconds);
   if (shipped != 0) {
     head("itslog_last_ship_timestamp_seconds", "gauge",
          "When itslog ship last finished with every closed day shipped (seconds since the epoch).");

@@ -1,5 +1,5 @@
 // Metrics: the counters behind GET /metrics, shared by every worker process of one data_dir.
-// They live in a small file, <data_dir>/.itslog-metrics-v1, that each process maps and updates
+// They live in a small file, <data_dir>/.itslog-metrics-v2, that each process maps and updates
 // with atomic adds, so a scrape answered by any worker reports the sum over all of them (and
 // over restarts: Prometheus counters only grow).
 #pragma once
@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/shared_file.h"
 #include "http/router.h"
 
 namespace itslog {
@@ -25,12 +26,11 @@ struct MetricsGauges {
 class Metrics {
  public:
   // The name of the shared file inside data_dir.
-  static constexpr const char* kFileName = ".itslog-metrics-v1";
+  static constexpr const char* kFileName = ".itslog-metrics-v2";
 
-  // Maps <data_dir>/.itslog-metrics-v1, creating it (mode 0644) if needed. Fails kUnavailable
+  // Maps <data_dir>/.itslog-metrics-v2, creating it (mode 0644) if needed. Fails kUnavailable
   // "storage_unavailable" when the file cannot be created or mapped, or has another layout.
   static Result<std::unique_ptr<Metrics>> Open(const std::string& data_dir);
-  ~Metrics();
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
@@ -51,9 +51,9 @@ class Metrics {
 
  private:
   struct Shared;
-  Metrics(Shared* shared, size_t size) : shared_(shared), size_(size) {}
-  Shared* shared_;
-  size_t size_;
+  explicit Metrics(SharedFile file) : file_(std::move(file)) {}
+  Shared* shared() const { return static_cast<Shared*>(file_.data()); }
+  SharedFile file_;
 };
 
 // The route's label in the metrics ("log", "events", ...).

@@ -115,6 +115,14 @@ Route MatchRoute(std::string_view method, std::string_view path) {
       }
     }
   }
+  if (s.size() >= 3 && s.size() <= 4 && s[0] == "v1" && s[1] == "admin" && s[2] == "keys") {
+    if (s.size() == 3) {
+      return Allowed(RouteId::kAdminKeys, method, is_get || method == "POST", "GET, HEAD, POST");
+    }
+    Route r = Allowed(RouteId::kAdminKey, method, method == "DELETE", "DELETE");
+    r.key_id = s[3];
+    return r;
+  }
   if (s.size() >= 2 && s[0] == "v1") {
     // Alerting (http/alerts_api.cc): "*" is an id.
     static constexpr struct {

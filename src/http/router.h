@@ -25,6 +25,9 @@ enum class RouteId {
   kTail,        // /v1/tail
   // Alerting (http/alerts_api.h routes below these prefixes, and answers 405 itself):
   kAlerting,  // /v1/alerts..., /v1/notifications/..., /v1/incidents...
+  // Keys made over HTTP (admin scope):
+  kAdminKeys,  // GET, POST /v1/admin/keys
+  kAdminKey,   // DELETE /v1/admin/keys/<id>
 };
 
 struct Route {
@@ -33,8 +36,9 @@ struct Route {
   std::string event;  // raw path segment
   std::string day;    // kEventBySeq: raw path segments, validated by the handler
   std::string seq;
-  std::string host;   // kEventBySeq: the raw host segment; empty: this host
-  std::string allow;  // for kMethodNotAllowed: the Allow header value
+  std::string host;    // kEventBySeq: the raw host segment; empty: this host
+  std::string key_id;  // kAdminKey: raw path segment
+  std::string allow;   // for kMethodNotAllowed: the Allow header value
 };
 
 // Collapses runs of '/' into one and drops a trailing '/' (but keeps "/").

@@ -21,6 +21,11 @@ Environment (defaults in brackets):
   BENCH_PROFILE [0]        1: after the rounds, profile PUT /v1/event and PUT /v1/unique at
                            64 connections (perf record -a, strace -c of one worker) into
                            BUILD/bench/profile/
+  BENCH_ONLY []            "keys": only the rounds' cases about keys made over HTTP (below)
+Keys made over HTTP: a third worker set ("keys") holds KEYS_MADE keys made with POST
+/v1/admin/keys before the rounds; each round measures PUT /v1/event at 64 connections with one
+of them (keys_made_key_c64), with one whose rate_limit is too high to trigger
+(keys_rate_limit_c64), and with the config key on the same set (keys_config_key_c64).
 Every process started here is stopped by its PID when the run ends, also on failure or Ctrl-C.
 """
 
@@ -67,6 +72,8 @@ NOOP_THREADS = env_int("BENCH_NOOP_THREADS", 1)
 KEEP_CONN = env_int("BENCH_KEEP_CONN", 0) == 1
 PROFILE = env_int("BENCH_PROFILE", 0) == 1
 WORKER_ARGS = shlex.split(os.environ.get("BENCH_WORKER_ARGS", ""))
+ONLY = os.environ.get("BENCH_ONLY", "")
+KEYS_MADE = 1000
 BATCH_EVENTS = 1000
 BATCH_CONNECTIONS = 8
 UNIQUE_NAMES = 1000
@@ -186,6 +193,9 @@ class Run:
         self.nginx = None
         self.port = free_port()
         self.key = "bench_" + secrets.token_hex(24)
+        self.admin_key = "benchadmin_" + secrets.token_hex(24)
+        self.made_key = None        # a key made over HTTP among KEYS_MADE (keys_made_keys)
+        self.rate_limited_key = None  # one made with a rate_limit too high to trigger
         self.access_log = os.path.join(self.dir, "nginx", "access.log")
         self.failures = []
         self.warnings = []
@@ -207,6 +217,7 @@ class Run:
         os.makedirs(data_dir, exist_ok=True)
         path = os.path.join(self.dir, name + ".yaml")
         key_hash = hashlib.sha256(self.key.encode()).hexdigest()
+        admin_hash = hashlib.sha256(self.admin_key.encode()).hexdigest()
         with open(path, "w") as f:
             f.write(f"""# written by tests/bench/bench.py
 data_dir: {json.dumps(data_dir)}
@@ -224,6 +235,10 @@ auth:
     - name: bench
       key_sha256: {key_hash}
       scopes: [ingest, read, admin]
+      apps: ["*"]
+    - name: bench-admin
+      key_sha256: {admin_hash}
+      scopes: [admin]
       apps: ["*"]
 alerts:
   interval_seconds: 1
@@ -269,7 +284,8 @@ alerts:
         locations = []
         for name, mount in (("noop", "/noop"), ("noop_early", "/noop-early"),
                             ("noop_epoll", "/noop-epoll"), ("normal", "/its-log"),
-                            ("full", "/full/its-log"), ("read", "/read/its-log")):
+                            ("full", "/full/its-log"), ("read", "/read/its-log"),
+                            ("keys", "/keys/its-log")):
             sock = os.path.join(self.dir, name + ".sock")
             # The event-driven no-op is measured with keep-alive always: that is its point.
             keep_this = KEEP_CONN or name == "noop_epoll"
@@ -351,6 +367,21 @@ http {{
                 time.sleep(0.05)
         raise BenchError("nginx did not start")
 
+    def make_keys(self, n):
+        """Makes n keys over HTTP on the "keys" set; the request's keys are among them."""
+        admin = {"Authorization": "Bearer " + self.admin_key, "Content-Type": "application/json"}
+        made = []
+        for i in range(n):
+            body = {"name": f"bench-{i}", "scopes": ["ingest"], "apps": ["*"]}
+            if i == n // 2:
+                body["rate_limit"] = 1000000  # far above what this machine can send
+            st, out = self.http("POST", "/keys/its-log/v1/admin/keys", json.dumps(body), admin)
+            if st != 201:
+                raise BenchError(f"POST /v1/admin/keys answered {st}: {out[:300]!r}")
+            made.append(json.loads(out)["key"])
+        self.made_key = made[n // 3]
+        self.rate_limited_key = made[n // 2]
+
     # --- HTTP ----------------------------------------------------------------------------------
     def http(self, method, path, body=None, headers=None, timeout=60):
         h = {"Authorization": "Bearer " + self.key}
@@ -369,8 +400,8 @@ http {{
         for k in list(e):
             if k.startswith("BENCH_") and k not in ("BENCH_SECONDS",):
                 del e[k]
-        e.update({k: str(v) for k, v in env.items()})
         e["BENCH_KEY"] = self.key
+        e.update({k: str(v) for k, v in env.items()})
         argv = ["wrk", "-t", str(min(WRK_THREADS, connections)), "-c", str(connections),
                 "-d", f"{seconds}s", "--timeout", "10s", "--latency",
                 "-s", os.path.join(HERE, "wrk.lua"), f"http://127.0.0.1:{self.port}/"]
@@ -561,8 +592,27 @@ class Bench:
             return path
         return body
 
+    def keys_cases(self, r):
+        """PUT /v1/event at 64 connections on the "keys" set: the config key, a key made over
+        HTTP among KEYS_MADE, and a made key with a rate limit that does not trigger."""
+        run = self.run
+        cases = [("keys_config_key_c64", run.key), ("keys_made_key_c64", run.made_key),
+                 ("keys_rate_limit_c64", run.rate_limited_key)]
+        # Each round starts with another case, so that none is always first or last.
+        shift = (r - 1) % len(cases)
+        for name, key in cases[shift:] + cases[:shift]:
+            app = f"{name}-r{r}"
+            env = self.single_env("/keys/its-log", "PUT", app)
+            env["BENCH_KEY"] = key
+            self.case(name, 64, env, "keys", app)
+
     def round(self, r):
         log(f"round {r}/{ROUNDS}")
+        if ONLY == "keys":
+            app = f"put64-r{r}"
+            self.case("put_event_c64", 64, self.single_env("/its-log", "PUT", app), "normal", app)
+            self.keys_cases(r)
+            return
         ceiling_body = '{"value":"123","type":1}'
         for c in (16, 64):
             self.case(f"nginx_204_c{c}", c, {"BENCH_METHOD": "PUT", "BENCH_PATH": "/204",
@@ -595,13 +645,15 @@ class Bench:
                   {"BENCH_METHOD": "POST", "BENCH_PATH": "/its-log/v1/log",
                    "BENCH_BODY_FILE": body, "BENCH_CTYPE": "application/x-ndjson",
                    "BENCH_SUM_ACCEPTED": 1}, "normal", app, kind="batch")
+        self.keys_cases(r)
 
     def warm_up(self):
         log("warm-up")
         secs = max(1, min(3, SECONDS))
         self.case("warmup_noop", 64, {"BENCH_METHOD": "PUT",
                                       "BENCH_PATH": "/noop/v1/event/app/click"}, seconds=secs)
-        for set_name, mount in (("normal", "/its-log"), ("full", "/full/its-log")):
+        for set_name, mount in (("normal", "/its-log"), ("full", "/full/its-log"),
+                                ("keys", "/keys/its-log")):
             app = f"warmup-{set_name}"
             self.case(f"warmup_{set_name}", 64, self.single_env(mount, "PUT", app), set_name,
                       app, seconds=secs)
@@ -990,17 +1042,24 @@ def main():
         run.spawn("noop_epoll", [os.path.join(run.bin_dir, "fcgi_epoll_noop")])
         run.start_worker_set("normal", "normal")
         run.start_worker_set("full", "full")
+        run.start_worker_set("keys", "normal")
         run.start_nginx()
         st, body = run.http("GET", "/its-log/healthz")
         if st != 200:
             raise BenchError(f"GET /its-log/healthz answered {st}: {body[:300]!r}\n" +
                              tail(run.sets["normal"]["stderr"]))
         version = json.loads(body).get("version")
+        log(f"making {KEYS_MADE} keys over HTTP")
+        t0 = time.monotonic()
+        run.make_keys(KEYS_MADE)
+        log(f"  {KEYS_MADE / (time.monotonic() - t0):,.0f} keys/s")
         bench.warm_up()
         rss_warm = memory_of(run.sets["normal"]["pids"])
         log(f"  memory after warm-up: {rss_warm} KiB")
         for r in range(1, ROUNDS + 1):
             bench.round(r)
+        if ONLY == "keys":
+            raise KeysOnlyDone()
         schema = bench.dump_schema(run.sets["normal"]["data_dir"])
         log("raw SQLite, 1,000 rows per transaction")
         raw = bench.raw_sqlite(schema, 1000000 if READ_ROWS >= 1000000 else max(100000,
@@ -1026,6 +1085,8 @@ def main():
             log("archive: a shipped day fetched, checked and exported (tests/bench/archive_bench.py)")
             results["archive"] = archive_bench.run_in_temp(args.build)
             results["table"] += "\n\n" + archive_bench.table(results["archive"])
+    except KeysOnlyDone:
+        results = summarise_keys(bench, info, started)
     except KeyboardInterrupt as e:
         log(f"bench: interrupted ({e})")
         rc = 130
@@ -1059,6 +1120,43 @@ def main():
             print("  - " + f)
         return 1
     return 0
+
+
+class KeysOnlyDone(Exception):
+    """BENCH_ONLY=keys: the rounds are all there is."""
+
+
+def keys_ratios(res):
+    """The medians and ratios of the cases about keys made over HTTP."""
+    def med(case):
+        return median([x.get("rps") for x in res.get(case, [])])
+    m = {"keys_config_key_rps": med("keys_config_key_c64"),
+         "keys_made_key_rps": med("keys_made_key_c64"),
+         "keys_rate_limit_rps": med("keys_rate_limit_c64"),
+         "keys_normal_config_key_rps": med("put_event_c64")}
+    m["made_key_vs_config_key"] = ratio(m["keys_made_key_rps"], m["keys_config_key_rps"])
+    m["rate_limit_vs_config_key"] = ratio(m["keys_rate_limit_rps"], m["keys_config_key_rps"])
+
+    def paired(case):
+        # The median of each round's own ratio: steadier on a busy machine than a ratio of
+        # medians, as both cases of a round met the same load.
+        pairs = zip(res.get(case, []), res.get("keys_config_key_c64", []))
+        return median([ratio(a.get("rps"), b.get("rps")) for a, b in pairs])
+    m["made_key_vs_config_key_paired"] = paired("keys_made_key_c64")
+    m["rate_limit_vs_config_key_paired"] = paired("keys_rate_limit_c64")
+    m["made_key_vs_set_without_made_keys"] = ratio(m["keys_made_key_rps"],
+                                                   m["keys_normal_config_key_rps"])
+    return m
+
+
+def summarise_keys(bench, info, started):
+    m = keys_ratios(bench.results)
+    lines = [f"keys made over HTTP: {KEYS_MADE}; PUT /v1/event, 64 connections, "
+             f"{SECONDS}s x {ROUNDS} rounds, medians"]
+    for k, v in m.items():
+        lines.append(f"  {k:<36} {fmt_num(v, ',.3f' if 'vs' in k else ',.0f')}")
+    return {"date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": info, "only": "keys",
+            **m, "cases": bench.results, "table": "\n".join(lines)}
 
 
 def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, read, started):
@@ -1109,6 +1207,7 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
                                                         m["fcgi_noop_early_close_rps"])
     m["batch_vs_raw_sqlite"] = ratio(m["batch_events_per_s"], m["raw_sqlite_batch_rows_per_s"])
     out.update(m)
+    out.update(keys_ratios(res))
 
     cases = {}
     order = ["nginx_204_c16", "fcgi_noop_c16", "fcgi_noop_early_close_c16",
@@ -1198,6 +1297,11 @@ def summarise(bench, info, version, rss_warm, rss_million, done_requests, raw, r
     cm = m["counts_day_ms"]
     lines.append(f"  {'GET /v1/counts day < 100 ms':<38}{fmt_num(cm, '.1f'):>14}  "
                  f"{'n/a' if cm is None else ('met' if cm < 100 else 'NOT met')}")
+    k = keys_ratios(res)
+    for label, v in (("made key (1 of 1,000) >= 0.97 x config", "made_key_vs_config_key_paired"),
+                     ("rate-limited key >= 0.97 x config", "rate_limit_vs_config_key_paired")):
+        state = "n/a" if k[v] is None else ("met" if k[v] >= 0.97 else "NOT met")
+        lines.append(f"  {label:<38}{fmt_num(k[v], '.3f'):>14}  {state}")
     out["table"] = "\n".join(lines)
     return out
 

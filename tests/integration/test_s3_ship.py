@@ -110,7 +110,7 @@ def file_size(path):
     return os.path.getsize(path) + (os.path.getsize(wal) if os.path.exists(wal) else 0)
 
 
-METRICS_FILE = ".itslog-metrics-v1"  # the counters the workers share, and ship's last success
+METRICS_FILE = ".itslog-metrics-v2"  # the counters the workers share, and ship's last success
 
 
 def local_files(data_dir):

@@ -66,20 +66,11 @@ class ApiTest : public ::testing::Test {
     reader.scopes = kScopeRead;
     reader.all_apps = true;
     config_.keys = {ingest, reader};
-    ApiContext ctx;
-    ctx.config = &config_;
-    ctx.env = &env_;
-    ctx.log = &log_;
-    ctx.append = [this](std::span<const Event> e) { return store_.Append(e); };
-    ctx.health = [this]() { return health_; };
-    api_ = std::make_unique<Api>(ctx);
+    api_ = std::make_unique<Api>(Context());
   }
 
-  // Rebuilds the Api with shared counters in a temporary data_dir.
-  void EnableMetrics() {
-    auto m = Metrics::Open(metrics_dir_.path());
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    metrics_ = std::move(m).value();
+  // What the handlers get: this fixture's config, clock, store, and counters and keys when set.
+  ApiContext Context() {
     ApiContext ctx;
     ctx.config = &config_;
     ctx.env = &env_;
@@ -87,7 +78,16 @@ class ApiTest : public ::testing::Test {
     ctx.append = [this](std::span<const Event> e) { return store_.Append(e); };
     ctx.health = [this]() { return health_; };
     ctx.metrics = metrics_.get();
-    api_ = std::make_unique<Api>(ctx);
+    ctx.keys = ring_.get();
+    return ctx;
+  }
+
+  // Rebuilds the Api with shared counters in a temporary data_dir.
+  void EnableMetrics() {
+    auto m = Metrics::Open(metrics_dir_.path());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    metrics_ = std::move(m).value();
+    api_ = std::make_unique<Api>(Context());
   }
 
   Response Call(const std::string& method, const std::string& path, const std::string& body = "",
@@ -112,6 +112,7 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<Api> api_;
   TempDir metrics_dir_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<KeyRing> ring_;  // set by the tests of keys made over HTTP
 };
 
 TEST_F(ApiTest, SinglePostStoresAndAnswers204) {
@@ -293,6 +294,124 @@ TEST_F(ApiTest, IngestOutcomesAreCountedInTheSharedMetrics) {
   EXPECT_EQ(MetricValue(page, "itslog_http_requests_total{route=\"log\",code=\"401\"}"), 1);
   EXPECT_EQ(MetricValue(page, "itslog_http_request_duration_seconds_count{route=\"log\"}"), 4);
   EXPECT_EQ(MetricValue(page, "itslog_http_request_duration_seconds_count{route=\"unique\"}"), 2);
+}
+
+}  // namespace
+}  // namespace itslog
+
+namespace itslog {
+namespace {
+
+// The admin routes and keys made over HTTP, with a KeyRing over a temporary data_dir.
+class ApiKeysTest : public ApiTest {
+ protected:
+  ApiKeysTest() {
+    config_.data_dir = data_dir_.path();
+    ApiKey admin;
+    admin.name = "admin";
+    admin.sha256 = Sha256Of("admin-key");
+    admin.scopes = kScopeAdmin;
+    admin.all_apps = true;
+    config_.keys.push_back(admin);
+    ring_ = std::make_unique<KeyRing>(&config_, &env_, &log_);
+    api_ = std::make_unique<Api>(Context());
+  }
+
+  // Makes a key over the API; returns the key itself.
+  std::string Make(const std::string& body) {
+    Response r = Call("POST", "/v1/admin/keys", body, "admin-key");
+    EXPECT_EQ(r.status, 201) << r.body;
+    size_t at = r.body.find("\"key\":\"");
+    return at == std::string::npos ? "" : r.body.substr(at + 7, r.body.find('"', at + 7) - at - 7);
+  }
+
+  TempDir data_dir_;
+};
+
+TEST_F(ApiKeysTest, OnlyAdminManagesKeys) {
+  for (const char* key : {"ingest-key", "read-key"}) {
+    EXPECT_EQ(Call("GET", "/v1/admin/keys", "", key).status, 403) << key;
+    EXPECT_EQ(Call("POST", "/v1/admin/keys", R"({"name":"x","scopes":["read"],"apps":["a"]})", key)
+                  .status,
+              403)
+        << key;
+    EXPECT_EQ(Call("DELETE", "/v1/admin/keys/key_00", "", key).status, 403) << key;
+  }
+  for (const char* key : {"", "unknown-key"}) {
+    EXPECT_EQ(Call("GET", "/v1/admin/keys", "", key).status, 401) << key;
+    EXPECT_EQ(Call("DELETE", "/v1/admin/keys/key_00", "", key).status, 401) << key;
+  }
+  EXPECT_EQ(Call("PUT", "/v1/admin/keys", "", "admin-key").status, 405);
+  EXPECT_EQ(Call("GET", "/v1/admin/keys/key_00", "", "admin-key").status, 405);
+}
+
+TEST_F(ApiKeysTest, MadeKeyWorksIsListedWithoutSecretAndRevokedIsRefused) {
+  std::string key = Make(R"({"name":"team-a","scopes":["ingest"],"apps":["gov.hhs.cms.bb2"]})");
+  ASSERT_FALSE(key.empty());
+  EXPECT_EQ(Call("PUT", "/v1/event/gov.hhs.cms.bb2/e", "", key).status, 204);
+  EXPECT_EQ(Call("PUT", "/v1/event/other/e", "", key).status, 403);
+  Response list = Call("GET", "/v1/admin/keys", "", "admin-key");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find(key), std::string::npos);
+  EXPECT_EQ(list.body.find(HexEncode(Sha256Of(key))), std::string::npos);
+  EXPECT_NE(list.body.find(R"("name":"team-a")"), std::string::npos) << list.body;
+  EXPECT_NE(list.body.find(R"("source":"config")"), std::string::npos) << list.body;
+  size_t at = list.body.find("\"id\":\"key_");
+  ASSERT_NE(at, std::string::npos);
+  std::string id = list.body.substr(at + 6, list.body.find('"', at + 6) - at - 6);
+  EXPECT_EQ(Call("DELETE", "/v1/admin/keys/" + id, "", "admin-key").status, 204);
+  Response refused = Call("PUT", "/v1/event/gov.hhs.cms.bb2/e", "", key);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.error_code, "unknown_key");
+  EXPECT_EQ(Call("DELETE", "/v1/admin/keys/" + id, "", "admin-key").status, 404);
+  Response config = Call("DELETE", "/v1/admin/keys/config:admin", "", "admin-key");
+  EXPECT_EQ(config.status, 409);
+  EXPECT_EQ(config.error_code, "config_key");
+}
+
+TEST_F(ApiKeysTest, ExpiredKeyIs401FromItsExpiryOn) {
+  std::string key = Make(
+      R"({"name":"temp","scopes":["ingest"],"apps":["*"],"expires_at":"2025-03-01T12:00:10Z"})");
+  env_.SetNow("2025-03-01T12:00:09.999999Z");
+  EXPECT_EQ(Call("PUT", "/v1/event/a/e", "", key).status, 204);
+  env_.SetNow("2025-03-01T12:00:10Z");
+  Response r = Call("PUT", "/v1/event/a/e", "", key);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.error_code, "expired_key");
+  EXPECT_EQ(store_.stored.size(), 1u);
+}
+
+TEST_F(ApiKeysTest, PastTheRateLimitIs429WithRetryAfterAndNothingStored) {
+  EnableMetrics();
+  std::string key = Make(R"({"name":"slow","scopes":["ingest"],"apps":["*"],"rate_limit":3})");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Call("PUT", "/v1/event/a/e", "", key).status, 204);
+  }
+  Response r = Call("PUT", "/v1/event/a/e", "", key);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.error_code, "rate_limited");
+  bool retry_after = false;
+  for (const auto& [name, value] : r.headers) {
+    retry_after |= name == "Retry-After" && value == "1";
+  }
+  EXPECT_TRUE(retry_after);
+  EXPECT_EQ(store_.stored.size(), 3u);
+  EXPECT_NE(metrics_->RenderPrometheus({}).find(
+                "itslog_events_rejected_total{reason=\"rate_limited\"} 1"),
+            std::string::npos);
+  env_.Advance(std::chrono::milliseconds(334));
+  EXPECT_EQ(Call("PUT", "/v1/event/a/e", "", key).status, 204);
+}
+
+TEST_F(ApiKeysTest, BadBodiesAre400NamingTheField) {
+  Response r =
+      Call("POST", "/v1/admin/keys", R"({"name":"a","scopes":["x"],"apps":["a"]})", "admin-key");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"("field":"scopes")"), std::string::npos) << r.body;
+  r = Call("POST", "/v1/admin/keys", R"({"name":"admin","scopes":["read"],"apps":["a"]})",
+           "admin-key");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find(R"("field":"name")"), std::string::npos) << r.body;
 }
 
 }  // namespace

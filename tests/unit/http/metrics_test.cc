@@ -44,7 +44,7 @@ TEST(MetricsTest, FreshFileRendersZeroCountersAndNoRequests) {
   EXPECT_FALSE(Has(text, "itslog_day_file_bytes"));
   EXPECT_FALSE(Has(text, "itslog_last_ship_timestamp_seconds"));
   struct stat st;
-  ASSERT_EQ(stat((dir.path() + "/.itslog-metrics-v1").c_str(), &st), 0);
+  ASSERT_EQ(stat((dir.path() + "/.itslog-metrics-v2").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
@@ -148,11 +148,11 @@ std::string ReadAll(const std::string& path) {
 TEST(MetricsTest, ForeignOrDamagedFilesAreRefusedAndLeftAlone) {
   TempDir fresh;
   ASSERT_NE(OpenOrFail(fresh.path()), nullptr);
-  const std::string ours = ReadAll(fresh.path() + "/.itslog-metrics-v1");
+  const std::string ours = ReadAll(fresh.path() + "/.itslog-metrics-v2");
   ASSERT_GT(ours.size(), 64u);
 
   TempDir dir;
-  const std::string path = dir.path() + "/.itslog-metrics-v1";
+  const std::string path = dir.path() + "/.itslog-metrics-v2";
   const std::string not_ours = "its-log metrics? no: " + std::string(ours.size() - 21, 'x');
   const struct {
     std::string content;
@@ -177,7 +177,7 @@ TEST(MetricsTest, ForeignOrDamagedFilesAreRefusedAndLeftAlone) {
   }
   // A directory where the file should be.
   TempDir other;
-  ASSERT_EQ(mkdir((other.path() + "/.itslog-metrics-v1").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((other.path() + "/.itslog-metrics-v2").c_str(), 0755), 0);
   Result<std::unique_ptr<Metrics>> dir_in_the_way = Metrics::Open(other.path());
   ASSERT_FALSE(dir_in_the_way.ok());
   EXPECT_EQ(dir_in_the_way.status().reason(), "storage_unavailable");
