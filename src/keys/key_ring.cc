@@ -75,6 +75,13 @@ std::shared_ptr<const KeySet> KeyRing::Current() {
     return current_.load();
   }
   std::lock_guard<std::mutex> lock(mu_);
+  if (shared_ == nullptr &&
+      !env_->FileExists(config_->data_dir + "/" + SharedKeyState::kFileName)) {
+    // No key was ever made here: nothing to load, and nothing to create for a request. The
+    // process that makes the first key creates the file; it is looked for again soon.
+    next_try_micros_.store(env_->MonotonicMicros() + kRetryMicros, std::memory_order_relaxed);
+    return current_.load();
+  }
   Status s = OpenLocked();
   if (s.ok()) {
     // Read before the keys: a change committed meanwhile moves it again, and is seen next time.
@@ -127,6 +134,7 @@ Result<MadeKey> KeyRing::Create(const KeySpec& spec) {
     shared_->ResetSlot(stored->key.rate_slot);
   }
   shared_->BumpGeneration();
+  next_try_micros_.store(0, std::memory_order_relaxed);  // this process has the file now
   log_->Info("key " + Quote(spec.name) + " made (" + id + ")");
   MadeKey made;
   made.listing.key = std::move(stored->key);

@@ -50,9 +50,11 @@ class KeyRing {
   ~KeyRing();
 
   // The keys made over HTTP as of now: reloaded from the control database when the shared
-  // generation moved since the last reload (blocking other callers while it runs). On a
-  // failed reload the previous set is kept (and logged); the next try is 100 ms later. Never
-  // nullptr (an empty set when nothing can be read).
+  // generation moved since the last reload (blocking other callers while it runs). Until the
+  // keys file exists (no key was ever made in this data_dir) nothing is opened or created; it
+  // is looked for at most every 100 ms. On a failed reload the previous set is kept (and
+  // logged); the next try is 100 ms later. Never nullptr (an empty set when nothing can be
+  // read).
   std::shared_ptr<const KeySet> Current();
 
   // Makes a key from spec: a random key of 256 bits from the system's CSPRNG, stored as its

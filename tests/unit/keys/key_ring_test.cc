@@ -55,8 +55,15 @@ TEST_F(KeyRingTest, AKeyMadeInOneProcessIsFoundByAnotherAtItsNextLook) {
   KeyRing maker(&config_, &env_, &log_);
   KeyRing worker(&config_, &env_, &log_);  // another process's view of the same data_dir
   EXPECT_TRUE(worker.Current()->keys().empty());
+  // Before any key is made, looking creates nothing.
+  EXPECT_FALSE(env_.FileExists(dir_.path() + "/" + SharedKeyState::kFileName));
+  EXPECT_FALSE(env_.FileExists(ControlDbPath(dir_.path())));
   Result<MadeKey> made = maker.Create(Spec("team-a"));
   ASSERT_TRUE(made.ok()) << made.status().ToString();
+  // The first key of a data_dir creates the keys file, which a process that found none looks
+  // for again 100 ms later; from then on every change is seen at the next look.
+  EXPECT_EQ(Find(worker, made->secret), nullptr);
+  env_.Advance(std::chrono::milliseconds(100));
   EXPECT_TRUE(made->secret.starts_with("itslog_"));
   EXPECT_EQ(made->secret.size(), 7u + 64u);  // 256 random bits in hex
   const ApiKey* found = Find(worker, made->secret);
