@@ -170,7 +170,7 @@ Result<KeySpec> ParseKeySpec(std::string_view body, int64_t now_micros) {
       return InvalidError("unknown_field",
                           "unknown member " + Quote(member) +
                               "; accepted: name, scopes, apps, rate_limit, expires_at",
-                          member);
+                          member.empty() ? "body" : member);  // an error always names a field
     }
   }
   KeySpec spec;

@@ -50,6 +50,7 @@ TEST(KeySpecTest, RejectsBadInputNamingReasonAndField) {
       {R"({"name":"a","scopes":["read"]})", "missing_field", "apps"},
       {R"({"name":"a","scopes":["read"],"apps":["a"],"key":"x"})", "unknown_field", "key"},
       {R"({"name":"a","scopes":["read"],"apps":["a"],"id":"x"})", "unknown_field", "id"},
+      {R"({"name":"a","scopes":["read"],"apps":["a"],"":"x"})", "unknown_field", "body"},
       {R"({"name":1,"scopes":["read"],"apps":["a"]})", "invalid_key_name", "name"},
       {R"({"name":"","scopes":["read"],"apps":["a"]})", "invalid_key_name", "name"},
       {R"({"name":"-a","scopes":["read"],"apps":["a"]})", "invalid_key_name", "name"},
