@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+
 namespace itslog {
 namespace {
 
@@ -13,6 +15,34 @@ Result<int> UserVersion(sqlite3* db, const std::string& path) {
     return v.status();
   }
   return v.value().has_value() ? std::stoi(*v.value()) : 0;
+}
+
+// Puts the file in WAL mode. Switching a new file needs its exclusive lock, and SQLite does not
+// call the busy handler when that could deadlock (several processes each holding the shared
+// lock of their first read and all wanting the exclusive one): it answers SQLITE_BUSY at once.
+// So the switch is retried here, every 10 ms, until busy_timeout_ms have passed (real time, as
+// SQLite's own busy handler counts it).
+Status EnterWalMode(sqlite3* db, const std::string& path, int busy_timeout_ms) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  for (;;) {
+    Result<std::optional<std::string>> mode =
+        QueryText(db, "PRAGMA journal_mode=WAL", "cannot open " + path);
+    if (mode.ok() && mode.value() == std::optional<std::string>("wal")) {
+      return Status::Ok();
+    }
+    const bool late = std::chrono::steady_clock::now() >= deadline;
+    if (mode.ok() && late) {
+      return UnavailableError("storage_unavailable",
+                              "cannot put " + path +
+                                  " in WAL mode (does the filesystem support shared memory "
+                                  "and locks?)");
+    }
+    if (!mode.ok() && (mode.status().reason() != "lock_timeout" || late)) {
+      return mode.status();
+    }
+    sqlite3_sleep(10);
+  }
 }
 
 }  // namespace
@@ -35,7 +65,7 @@ Result<std::unique_ptr<ControlDb>> ControlDb::Open(const std::string& path, int 
   if (Status s = ExecSql(db, pragmas.c_str(), "cannot open " + path); !s.ok()) {
     return s;
   }
-  if (Status s = ExecSql(db, "PRAGMA journal_mode=WAL", "cannot open " + path); !s.ok()) {
+  if (Status s = EnterWalMode(db, path, busy_timeout_ms); !s.ok()) {
     return s;
   }
   if (Status s = control->Migrate(migrations); !s.ok()) {

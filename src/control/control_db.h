@@ -36,10 +36,11 @@ class ControlDb {
   // Opens path (creating it and its WAL), then applies the migrations newer than the file's
   // PRAGMA user_version, each in a BEGIN IMMEDIATE transaction that re-reads the version
   // first, so that of several processes opening a new file at once exactly one runs each step.
-  // Waits up to busy_timeout_ms for another writer. Fails kUnavailable ("storage_unavailable",
-  // "lock_timeout", "disk_full"), kCorrupt "corrupt_file" for a file that is not SQLite, and
-  // kCorrupt "control_schema_too_new" when the file was migrated by a newer its-log than
-  // this one (its version is above every step known here). Blocks.
+  // Waits up to busy_timeout_ms for another writer (also for the switch of a new file to WAL,
+  // which SQLite answers busy at once when several processes try it together). Fails kUnavailable
+  // ("storage_unavailable", "lock_timeout", "disk_full"), kCorrupt "corrupt_file" for a file that
+  // is not SQLite, and kCorrupt "control_schema_too_new" when the file was migrated by a newer
+  // its-log than this one (its version is above every step known here). Blocks.
   static Result<std::unique_ptr<ControlDb>> Open(
       const std::string& path, int busy_timeout_ms = 5000,
       std::span<const ControlMigration> migrations = ControlMigrations());

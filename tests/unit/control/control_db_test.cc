@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <vector>
 
@@ -74,7 +75,16 @@ TEST(ControlDbTest, ProcessesOpeningANewFileAtOnceMigrateItOnce) {
       close(go[1]);
       char c;
       // Every child waits for the same moment, then all open the new file together.
-      _exit(read(go[0], &c, 1) == 0 && ControlDb::Open(path, 10000, kTwoSteps).ok() ? 0 : 1);
+      if (read(go[0], &c, 1) != 0) {
+        _exit(2);
+      }
+      Result<std::unique_ptr<ControlDb>> opened = ControlDb::Open(path, 10000, kTwoSteps);
+      if (!opened.ok()) {
+        // The parent's EXPECT below fails; this says why.
+        fprintf(stderr, "child %d: %s\n", i, opened.status().ToString().c_str());
+        _exit(1);
+      }
+      _exit(0);
     }
     children.push_back(pid);
   }
