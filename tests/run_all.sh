@@ -17,12 +17,19 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 unit_rc=$?
 p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\?\..*/\1/p' "$log_dir/unit.log" | tail -n1)
 f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) tests\?,.*/\1/p' "$log_dir/unit.log" | tail -n1)
-s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) tests\?,.*/\1/p' "$log_dir/unit.log" | tail -n1)
+# --gtest_brief ends the skipped line with "." ("[  SKIPPED ] 1 test."), the full output with ",".
+s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) tests\?[.,].*/\1/p' "$log_dir/unit.log" | tail -n1)
 p=${p:-0}
 f=${f:-0}
 s=${s:-0}
 if [ "$unit_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
   f=1  # crashed or a sanitizer stopped it before the summary
+fi
+# Every test that ran is counted once: a summary line this script misread is a failure.
+ran=$(sed -n 's/^\[==========\] \([0-9]*\) tests\? from .* ran\..*/\1/p' "$log_dir/unit.log" | tail -n1)
+if [ -n "$ran" ] && [ $((p + f + s)) -ne "$ran" ]; then
+  echo "unit: $ran tests ran but $p passed + $f failed + $s skipped were counted"
+  f=$((f + 1))
 fi
 grep -E '^\[  FAILED  \]|ERROR: AddressSanitizer|runtime error' "$log_dir/unit.log" | head -40
 echo "unit: $p passed, $f failed, $s skipped"
