@@ -19,14 +19,13 @@ import sys
 import tempfile
 import threading
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from lib.base import Settings  # noqa: E402
-from lib.s3 import BUCKET, FaultProxy, boto, start_moto  # noqa: E402
+from lib.s3 import BUCKET, S3ServerTestCase, boto  # noqa: E402
 import test_s3_ship as ship  # noqa: E402
 
 
@@ -55,38 +54,16 @@ def seal_json(path, day, host, rows, final):
                        "file_sha256": ship.sha256_file(path)}) + "\n"
 
 
-class ArchiveTest(unittest.TestCase):
-    server = None
-    skip_reason = None
-    start_error = None
+class ArchiveTest(S3ServerTestCase):
+    server_kind = "moto"
 
     @classmethod
     def setUpClass(cls):
         cls.binary = os.path.join(Settings.build, "itslog")
-        cls.root = tempfile.mkdtemp(prefix="itslog-ArchiveTest-", dir=Settings.root_dir or None)
-        if shutil.which("moto_server") is None:
-            cls.skip_reason = "moto_server not installed"
-            return
-        try:
-            cls.server = start_moto(cls.root)
-            cls.proxy = FaultProxy(int(cls.server.endpoint.rsplit(":", 1)[1]))
-        except Exception as e:  # reported by every test
-            cls.start_error = str(e)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.server is not None:
-            cls.proxy.stop()
-            cls.server.stop()
-        if not Settings.root_dir:
-            shutil.rmtree(cls.root, ignore_errors=True)
+        super().setUpClass()
 
     def setUp(self):
-        if self.skip_reason:
-            self.skipTest(self.skip_reason)
-        if self.start_error:
-            self.fail("moto_server did not start: " + self.start_error)
-        self.proxy.clear()
+        super().setUp()
         self.work = tempfile.mkdtemp(prefix=self._testMethodName + "-", dir=self.root)
         self.data_dir = os.path.join(self.work, "data")
         os.makedirs(self.data_dir)

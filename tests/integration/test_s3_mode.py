@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,8 +36,7 @@ from lib import config as cfg  # noqa: E402
 from lib import dayfile, http  # noqa: E402
 from lib.base import Settings  # noqa: E402
 from lib.procs import free_port, read_tail  # noqa: E402
-from lib.s3 import (BUCKET, FaultProxy, boto, s3rver_missing, start_moto,  # noqa: E402
-                    start_s3rver)
+from lib.s3 import BUCKET, S3ServerTestCase, boto  # noqa: E402
 from lib.servers import MOUNT, NginxStack  # noqa: E402
 
 NUMBERED = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{10})\.json$")
@@ -121,39 +119,22 @@ def s3_yaml(endpoint, prefix, retries=1):
     ]
 
 
-class S3ModeBase(unittest.TestCase):
+class S3ModeBase(S3ServerTestCase):
     server_kind = "moto"
+    what_starts = "the S3 server or the stack"
     workers = 2
-    server = None
-    proxy = None
+    stack_class = S3Stack
     stack = None
-    skip_reason = None
-    start_error = None
 
     @classmethod
     def setUpClass(cls):
-        cls.server = cls.proxy = cls.stack = None
-        cls.skip_reason = cls.start_error = None
-        cls.root = tempfile.mkdtemp(prefix=f"itslog-{cls.__name__}-",
-                                    dir=Settings.root_dir or None)
-        if cls.server_kind == "s3rver":
-            cls.skip_reason = s3rver_missing()
-        elif shutil.which("moto_server") is None:
-            cls.skip_reason = "moto_server not installed"
-        if not cls.skip_reason and S3Stack.missing_tools():
-            cls.skip_reason = f"not installed: {', '.join(S3Stack.missing_tools())}"
-        if cls.skip_reason:
-            return
-        try:
-            cls.server = (start_s3rver(cls.root) if cls.server_kind == "s3rver"
-                          else start_moto(cls.root))
-            cls.proxy = FaultProxy(int(cls.server.endpoint.rsplit(":", 1)[1]))
-            cls.stack = cls.make_stack("stack", cls.proxy.endpoint, cls.server.key,
-                                       workers=cls.workers)
-        except Exception as e:  # reported by every test of the class
-            cls.start_error = f"{e}"
-            if cls.server is not None:
-                cls.start_error += "\n" + cls.server.log()
+        cls.stack = None
+        super().setUpClass()
+
+    @classmethod
+    def start_stacks(cls):
+        cls.stack = cls.make_stack("stack", cls.proxy.endpoint, cls.server.key,
+                                   workers=cls.workers)
 
     @classmethod
     def make_stack(cls, name, endpoint, key, workers=1, retries=1):
@@ -167,22 +148,12 @@ class S3ModeBase(unittest.TestCase):
         return stack
 
     @classmethod
-    def tearDownClass(cls):
+    def stop_stacks(cls):
         if cls.stack is not None:
             cls.stack.stop()
-        if cls.proxy is not None:
-            cls.proxy.stop()
-        if cls.server is not None:
-            cls.server.stop()
-        if not Settings.root_dir:
-            shutil.rmtree(cls.root, ignore_errors=True)
 
     def setUp(self):
-        if self.skip_reason:
-            self.skipTest(self.skip_reason)
-        if self.start_error:
-            self.fail("the S3 server or the stack did not start:\n" + self.start_error)
-        self.proxy.clear()
+        super().setUp()
         self.extra_stacks = []
         self.offsets = {"server": os.path.getsize(self.server.log_path),
                         "stack": self.stack.log_offsets()}

@@ -34,8 +34,7 @@ if HERE not in sys.path:
 from lib import dayfile  # noqa: E402
 from lib.base import Settings  # noqa: E402
 from lib.procs import free_port, read_tail  # noqa: E402
-from lib.s3 import (BUCKET, FaultProxy, boto, s3rver_missing, start_moto,  # noqa: E402
-                    start_s3rver)
+from lib.s3 import BUCKET, S3ServerTestCase, boto  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PREFIX = "logs/"
@@ -119,56 +118,23 @@ def local_files(data_dir):
 
 
 # Tests --------------------------------------------------------------------------------------
-class ShipTestBase(unittest.TestCase):
+class ShipTestBase(S3ServerTestCase):
     server_kind = "s3rver"
-    server = None
-    start_error = None
-    skip_reason = None
 
     @classmethod
     def setUpClass(cls):
-        cls.server = None
-        cls.start_error = None
-        cls.skip_reason = None
         cls.binary = os.path.join(Settings.build, "itslog")
-        cls.root = tempfile.mkdtemp(prefix=f"itslog-{cls.__name__}-",
-                                    dir=Settings.root_dir or None)
-        if cls.server_kind == "s3rver":
-            cls.skip_reason = s3rver_missing()
-        elif shutil.which("moto_server") is None:
-            cls.skip_reason = "moto_server not installed"
-        if cls.skip_reason:
-            return
-        probe = subprocess.run([cls.binary, "ship", "--help"], capture_output=True, text=True)
-        if probe.returncode != 0:
-            cls.skip_reason = f"{cls.binary} has no ship command"
-            return
-        try:
-            cls.server = (start_s3rver(cls.root) if cls.server_kind == "s3rver"
-                          else start_moto(cls.root))
-            cls.proxy = FaultProxy(int(cls.server.endpoint.rsplit(":", 1)[1]))
-        except Exception as e:  # reported by every test of the class
-            cls.start_error = f"{e}"
-            if cls.server is not None:
-                cls.start_error += "\n" + cls.server.log()
-                cls.server.stop()
-                cls.server = None
+        super().setUpClass()
 
     @classmethod
-    def tearDownClass(cls):
-        if getattr(cls, "proxy", None) is not None and cls.server is not None:
-            cls.proxy.stop()
-        if cls.server is not None:
-            cls.server.stop()
-        if not Settings.root_dir:
-            shutil.rmtree(cls.root, ignore_errors=True)
+    def missing(cls):
+        probe = subprocess.run([cls.binary, "ship", "--help"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            return f"{cls.binary} has no ship command"
+        return None
 
     def setUp(self):
-        if self.skip_reason:
-            self.skipTest(self.skip_reason)
-        if self.start_error:
-            self.fail("the S3 server did not start:\n" + self.start_error)
-        self.proxy.clear()
+        super().setUp()
         self._log_offset = os.path.getsize(self.server.log_path)
         self.outputs = []
         name = self._testMethodName

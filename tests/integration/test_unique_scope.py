@@ -18,9 +18,7 @@ import datetime
 import hashlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import unittest
 
@@ -30,7 +28,7 @@ if HERE not in sys.path:
 
 from lib import dayfile, http  # noqa: E402
 from lib.base import Settings  # noqa: E402
-from lib.s3 import BUCKET, FaultProxy, boto, start_moto  # noqa: E402
+from lib.s3 import BUCKET, S3ServerTestCase, boto  # noqa: E402
 from lib.servers import MOUNT, NginxStack  # noqa: E402
 
 HOSTS = ("vm-a", "vm-b")
@@ -63,54 +61,31 @@ class HostStack(NginxStack):
                             f"'{self.binary}' fcgi --config '{self.config_path}'")
 
 
-class UniqueScopeBucketTest(unittest.TestCase):
-    server = proxy = None
+class UniqueScopeBucketTest(S3ServerTestCase):
+    what_starts = "the S3 server or the hosts"
+    stack_class = HostStack
     stacks = []
-    skip_reason = start_error = None
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = cls.proxy = None
+    def start_stacks(cls):
         cls.stacks = []
-        cls.skip_reason = cls.start_error = None
-        cls.root = tempfile.mkdtemp(prefix=f"itslog-{cls.__name__}-",
-                                    dir=Settings.root_dir or None)
-        if shutil.which("moto_server") is None:
-            cls.skip_reason = "moto_server not installed"
-        elif HostStack.missing_tools():
-            cls.skip_reason = f"not installed: {', '.join(HostStack.missing_tools())}"
-        if cls.skip_reason:
-            return
-        try:
-            cls.server = start_moto(cls.root)
-            cls.proxy = FaultProxy(int(cls.server.endpoint.rsplit(":", 1)[1]))
-            for host in HOSTS:
-                stack = HostStack(Settings.build, cls.root, host, cls.proxy.endpoint,
-                                  cls.server.key)
-                cls.stacks.append(stack)
-                stack.start()
-        except Exception as e:  # reported by every test of the class
-            cls.start_error = f"{e}"
-            for s in cls.stacks:
-                cls.start_error += "\n" + s.logs_since()
+        for host in HOSTS:
+            stack = HostStack(Settings.build, cls.root, host, cls.proxy.endpoint,
+                              cls.server.key)
+            cls.stacks.append(stack)
+            stack.start()
 
     @classmethod
-    def tearDownClass(cls):
+    def stop_stacks(cls):
         for s in cls.stacks:
             s.stop()
-        if cls.proxy is not None:
-            cls.proxy.stop()
-        if cls.server is not None:
-            cls.server.stop()
-        if not Settings.root_dir:
-            shutil.rmtree(cls.root, ignore_errors=True)
+
+    @classmethod
+    def start_logs(cls):
+        return "\n".join(s.logs_since() for s in cls.stacks)
 
     def setUp(self):
-        if self.skip_reason:
-            self.skipTest(self.skip_reason)
-        if self.start_error:
-            self.fail("the S3 server or the hosts did not start:\n" + self.start_error)
-        self.proxy.clear()
+        super().setUp()
         self.offsets = [s.log_offsets() for s in self.stacks]
         self.s3 = boto(self.server)
         self.app = "t." + self._testMethodName.replace("test_", "", 1).replace("_", "-")[:60]

@@ -2,7 +2,8 @@
 stopped by PID: @20minutes/s3rver (checks SigV4 signatures; installed by
 scripts/install-s3-test-deps.sh, called here when missing) and moto_server (honours
 If-None-Match: *). boto3 is the independent client that reads back what its-log wrote.
-FaultProxy sits between its-log and a server to make chosen requests fail."""
+FaultProxy sits between its-log and a server to make chosen requests fail. S3ServerTestCase
+gives a test class one such server with a FaultProxy in front of it."""
 
 import http.client
 import http.server
@@ -10,9 +11,12 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+import unittest
 
+from .base import Settings
 from .procs import free_port, read_tail, stop_pid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -86,6 +90,7 @@ def start_s3rver(work_dir):
     except Exception:
         server.stop()
         raise
+    server.port = port
     server.endpoint = f"http://127.0.0.1:{port}"
     server.key = S3RVER_KEY
     return server
@@ -100,6 +105,7 @@ def start_moto(work_dir):
     except Exception:
         server.stop()
         raise
+    server.port = port
     server.endpoint = f"http://127.0.0.1:{port}"
     server.key = MOTO_KEY
     boto(server).create_bucket(Bucket=BUCKET)
@@ -237,3 +243,78 @@ class FaultProxy:
         self.clear()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class S3ServerTestCase(unittest.TestCase):
+    """A test class sharing one local S3 server, `server_kind` "moto" or "s3rver", started by
+    setUpClass on a free loopback port in a fresh directory (cls.root), with a FaultProxy in
+    front of it (cls.proxy) whose rules setUp clears before each test; tearDownClass stops
+    both by PID. Subclasses add what else they need: missing() gives a reason to skip (by
+    default: a tool that `stack_class` needs is not installed), start_stacks() starts the
+    class's own processes once the server and the proxy run (an exception there, as in
+    starting the server, fails every test of the class with start_logs()), stop_stacks()
+    stops them first. `what_starts` names all that in the failure message."""
+
+    server_kind = "moto"
+    what_starts = "the S3 server"
+    stack_class = None  # the servers.Stack subclass that start_stacks() starts, if any
+    server = proxy = None
+    skip_reason = start_error = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = cls.proxy = None
+        cls.skip_reason = cls.start_error = None
+        cls.root = tempfile.mkdtemp(prefix=f"itslog-{cls.__name__}-",
+                                    dir=Settings.root_dir or None)
+        if cls.server_kind == "s3rver":
+            cls.skip_reason = s3rver_missing()
+        elif shutil.which("moto_server") is None:
+            cls.skip_reason = "moto_server not installed"
+        cls.skip_reason = cls.skip_reason or cls.missing()
+        if cls.skip_reason:
+            return
+        try:
+            cls.server = (start_s3rver(cls.root) if cls.server_kind == "s3rver"
+                          else start_moto(cls.root))
+            cls.proxy = FaultProxy(cls.server.port)
+            cls.start_stacks()
+        except Exception as e:  # reported by every test of the class
+            cls.start_error = f"{e}\n{cls.start_logs()}"
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.stop_stacks()
+        finally:
+            if cls.proxy is not None:
+                cls.proxy.stop()
+            if cls.server is not None:
+                cls.server.stop()
+            if not Settings.root_dir:
+                shutil.rmtree(cls.root, ignore_errors=True)
+
+    @classmethod
+    def missing(cls):
+        """Why the class cannot run besides a missing S3 server, or None."""
+        missing = cls.stack_class.missing_tools() if cls.stack_class is not None else []
+        return f"not installed: {', '.join(missing)}" if missing else None
+
+    @classmethod
+    def start_stacks(cls):
+        pass
+
+    @classmethod
+    def stop_stacks(cls):
+        pass
+
+    @classmethod
+    def start_logs(cls):
+        return cls.server.log() if cls.server is not None else ""
+
+    def setUp(self):
+        if self.skip_reason:
+            self.skipTest(self.skip_reason)
+        if self.start_error:
+            self.fail(f"{self.what_starts} did not start:\n{self.start_error}")
+        self.proxy.clear()
