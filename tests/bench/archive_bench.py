@@ -11,7 +11,6 @@ the contract's format and planted in the per-host layout. Medians of BENCH_ARCHI
 Alone: python3 tests/bench/archive_bench.py --build build  (make bench runs it too)."""
 
 import argparse
-import datetime
 import json
 import os
 import resource
@@ -22,15 +21,11 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from archive_setup import ROWS, rounds, shipped_day  # first: puts tests/integration on sys.path
+from lib.s3 import BUCKET, boto, start_moto
+import test_archive
 
-from lib.s3 import BUCKET, boto, start_moto  # noqa: E402
-import test_archive  # noqa: E402
-
-ROWS = int(os.environ.get("BENCH_ARCHIVE_ROWS", "1000000"))
-ROUNDS = int(os.environ.get("BENCH_ARCHIVE_ROUNDS", "3"))
+ROUNDS = rounds(3)
 PREFIX = "bench/"
 
 
@@ -55,8 +50,7 @@ def run(build, work):
         return {"skipped": "moto_server or aws not installed"}
     server = start_moto(work)
     try:
-        day = (datetime.datetime.now(datetime.timezone.utc).date()
-               - datetime.timedelta(days=2)).isoformat()
+        day = shipped_day()
         src = os.path.join(work, "host")
         path, final = test_archive.sealed_day_file(src, day, ROWS, "vm-a", value_bytes=20)
         size = os.path.getsize(path)

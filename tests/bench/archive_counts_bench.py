@@ -12,7 +12,6 @@ target: warm archived within 2x of warm local.
 Alone: python3 tests/bench/archive_counts_bench.py --build build  (make bench runs it too)."""
 
 import argparse
-import datetime
 import http.client
 import json
 import os
@@ -23,16 +22,12 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from archive_setup import ROWS, rounds, shipped_day  # first: puts tests/integration on sys.path
+from lib.readside import ReadNginxStack, day_start_us
+from lib.s3 import BUCKET, boto
+import test_read_hosts
 
-from lib.readside import ReadNginxStack, day_start_us  # noqa: E402
-from lib.s3 import BUCKET, boto  # noqa: E402
-import test_read_hosts  # noqa: E402
-
-ROWS = int(os.environ.get("BENCH_ARCHIVE_ROWS", "1000000"))
-ROUNDS = int(os.environ.get("BENCH_ARCHIVE_ROUNDS", "10"))
+ROUNDS = rounds(10)
 HOST = "vm-a"
 
 
@@ -67,8 +62,7 @@ def timed_counts(port, key, day, rounds):
 def run(build, work):
     if shutil.which("moto_server") is None or shutil.which("nginx") is None:
         return {"skipped": "moto_server or nginx not installed"}
-    day = (datetime.datetime.now(datetime.timezone.utc).date()
-           - datetime.timedelta(days=2)).isoformat()
+    day = shipped_day()
     t = time.monotonic()
     data, seal = test_read_hosts.build_shipped_file(work, day, HOST, rows_of(day, ROWS))
     build_s = time.monotonic() - t
