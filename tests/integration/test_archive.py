@@ -24,7 +24,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from lib.base import Settings  # noqa: E402
 from lib.s3 import BUCKET, S3ServerTestCase, boto  # noqa: E402
 import test_s3_ship as ship  # noqa: E402
 
@@ -56,11 +55,6 @@ def seal_json(path, day, host, rows, final):
 
 class ArchiveTest(S3ServerTestCase):
     server_kind = "moto"
-
-    @classmethod
-    def setUpClass(cls):
-        cls.binary = os.path.join(Settings.build, "itslog")
-        super().setUpClass()
 
     def setUp(self):
         super().setUp()

@@ -122,11 +122,6 @@ class ShipTestBase(S3ServerTestCase):
     server_kind = "s3rver"
 
     @classmethod
-    def setUpClass(cls):
-        cls.binary = os.path.join(Settings.build, "itslog")
-        super().setUpClass()
-
-    @classmethod
     def missing(cls):
         probe = subprocess.run([cls.binary, "ship", "--help"], capture_output=True, text=True)
         if probe.returncode != 0:

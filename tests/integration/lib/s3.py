@@ -253,7 +253,8 @@ class S3ServerTestCase(unittest.TestCase):
     default: a tool that `stack_class` needs is not installed), start_stacks() starts the
     class's own processes once the server and the proxy run (an exception there, as in
     starting the server, fails every test of the class with start_logs()), stop_stacks()
-    stops them first. `what_starts` names all that in the failure message."""
+    stops them first. `what_starts` names all that in the failure message. cls.binary is the
+    itslog binary of the build under test."""
 
     server_kind = "moto"
     what_starts = "the S3 server"
@@ -265,6 +266,7 @@ class S3ServerTestCase(unittest.TestCase):
     def setUpClass(cls):
         cls.server = cls.proxy = None
         cls.skip_reason = cls.start_error = None
+        cls.binary = os.path.join(Settings.build, "itslog")
         cls.root = tempfile.mkdtemp(prefix=f"itslog-{cls.__name__}-",
                                     dir=Settings.root_dir or None)
         if cls.server_kind == "s3rver":
