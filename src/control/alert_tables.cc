@@ -11,86 +11,33 @@ namespace itslog {
 
 namespace {
 
-// One statement: bind by position (1-based, in call order), step, read columns.
-class Query {
- public:
-  Query(sqlite3* db, const char* sql) : db_(db) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-    stmt_.reset(stmt);
-    if (rc != SQLITE_OK) {
-      status_ = SqliteStatus(rc, db, "cannot read the control database");
-    }
-  }
-  Query& Text(std::string_view v) {
-    if (status_.ok()) {
-      sqlite3_bind_text(stmt_.get(), ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    }
-    return *this;
-  }
-  Query& Int(int64_t v) {
-    if (status_.ok()) {
-      sqlite3_bind_int64(stmt_.get(), ++n_, v);
-    }
-    return *this;
-  }
-  Query& Real(double v) {
-    if (status_.ok()) {
-      sqlite3_bind_double(stmt_.get(), ++n_, v);
-    }
-    return *this;
-  }
-  Query& Null() {
-    if (status_.ok()) {
-      sqlite3_bind_null(stmt_.get(), ++n_);
-    }
-    return *this;
-  }
-  Query& OptText(const std::optional<std::string>& v) { return v ? Text(*v) : Null(); }
-  Query& OptInt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
-  Query& OptReal(const std::optional<double>& v) { return v ? Real(*v) : Null(); }
+// A statement on the control database.
+SqlQuery Query(ControlDb* db, std::string_view sql) {
+  return SqlQuery(db->db(), sql, "cannot read the control database",
+                  "cannot use the control database");
+}
 
-  // True with a row to read, false when done.
-  Result<bool> Step() {
-    if (!status_.ok()) {
-      return status_;
-    }
-    int rc = sqlite3_step(stmt_.get());
-    if (rc == SQLITE_ROW) {
-      return true;
-    }
-    if (rc == SQLITE_DONE) {
-      return false;
-    }
-    return SqliteStatus(rc, db_, "cannot use the control database");
-  }
-  Status Run() {
-    Result<bool> r = Step();
-    return r.ok() ? Status::Ok() : r.status();
-  }
-  std::string S(int i) const {
-    const unsigned char* t = sqlite3_column_text(stmt_.get(), i);
-    return t == nullptr ? std::string()
-                        : std::string(reinterpret_cast<const char*>(t),
-                                      static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), i)));
-  }
-  int64_t I(int i) const { return sqlite3_column_int64(stmt_.get(), i); }
-  double D(int i) const { return sqlite3_column_double(stmt_.get(), i); }
-  bool IsNull(int i) const { return sqlite3_column_type(stmt_.get(), i) == SQLITE_NULL; }
-  std::optional<std::string> OS(int i) const {
-    return IsNull(i) ? std::nullopt : std::optional<std::string>(S(i));
-  }
-  std::optional<int64_t> OI(int i) const {
-    return IsNull(i) ? std::nullopt : std::optional<int64_t>(I(i));
-  }
-  int64_t Changes() const { return sqlite3_changes64(db_); }
+// "SELECT <columns> FROM <rest>".
+std::string Select(const char* columns, std::string_view rest) {
+  return std::string("SELECT ") + columns + " FROM " + std::string(rest);
+}
 
- private:
-  sqlite3* db_;
-  Stmt stmt_;
-  Status status_;
-  int n_ = 0;
-};
+// rows without those whose app (app(row)) the filter hides.
+template <typename T, typename App>
+Result<std::vector<T>> Allowed(Result<std::vector<T>> rows, const AppFilter& apps, App app) {
+  if (rows.ok()) {
+    std::erase_if(*rows, [&](const T& row) { return !apps.Allows(app(row)); });
+  }
+  return rows;
+}
+
+// false when the statement changed no row.
+Result<bool> AnyChanged(Result<int64_t> changes) {
+  if (!changes.ok()) {
+    return changes.status();
+  }
+  return *changes > 0;
+}
 
 std::string IdsJson(const std::vector<std::string>& ids) {
   JsonWriter w;
@@ -153,27 +100,27 @@ constexpr const char* kRuleColumns =
     "id, name, app, event, aggregate, comparator, threshold, window_seconds, for_seconds, "
     "severity, channels, create_incident, is_active, created_at, updated_at";
 
-AlertRule RuleFrom(const Query& q) {
+AlertRule RuleFrom(const SqlQuery& q) {
   AlertRule r;
-  r.id = q.S(0);
-  r.name = q.S(1);
-  r.app = q.S(2);
-  r.event = q.OS(3);
-  r.aggregate = q.S(4);
-  r.comparator = q.S(5);
-  r.threshold = q.D(6);
-  r.window_seconds = q.I(7);
-  r.for_seconds = q.I(8);
-  r.severity = q.S(9);
-  r.channels = IdsFromJson(q.S(10));
-  r.create_incident = q.I(11) != 0;
-  r.is_active = q.I(12) != 0;
-  r.created_at = q.I(13);
-  r.updated_at = q.I(14);
+  r.id = q.ColumnText(0);
+  r.name = q.ColumnText(1);
+  r.app = q.ColumnText(2);
+  r.event = q.ColumnOptText(3);
+  r.aggregate = q.ColumnText(4);
+  r.comparator = q.ColumnText(5);
+  r.threshold = q.ColumnReal(6);
+  r.window_seconds = q.ColumnInt(7);
+  r.for_seconds = q.ColumnInt(8);
+  r.severity = q.ColumnText(9);
+  r.channels = IdsFromJson(q.ColumnText(10));
+  r.create_incident = q.ColumnInt(11) != 0;
+  r.is_active = q.ColumnInt(12) != 0;
+  r.created_at = q.ColumnInt(13);
+  r.updated_at = q.ColumnInt(14);
   return r;
 }
 
-Query& BindRule(Query& q, const AlertRule& r) {
+SqlQuery& BindRule(SqlQuery& q, const AlertRule& r) {
   return q.Text(r.name)
       .Text(r.app)
       .OptText(r.event)
@@ -192,34 +139,34 @@ Query& BindRule(Query& q, const AlertRule& r) {
 constexpr const char* kChannelColumns =
     "id, name, channel_type, config, created_at, disabled_at, disabled_reason";
 
-NotificationChannel ChannelFrom(const Query& q) {
+NotificationChannel ChannelFrom(const SqlQuery& q) {
   NotificationChannel c;
-  c.id = q.S(0);
-  c.name = q.S(1);
-  c.channel_type = q.S(2);
-  ChannelConfigFromJson(q.S(3), &c);
-  c.created_at = q.I(4);
-  c.disabled_at = q.OI(5);
-  c.disabled_reason = q.S(6);
+  c.id = q.ColumnText(0);
+  c.name = q.ColumnText(1);
+  c.channel_type = q.ColumnText(2);
+  ChannelConfigFromJson(q.ColumnText(3), &c);
+  c.created_at = q.ColumnInt(4);
+  c.disabled_at = q.ColumnOptInt(5);
+  c.disabled_reason = q.ColumnText(6);
   return c;
 }
 
 constexpr const char* kStateColumns =
     "rule_id, state, since, value, last_evaluated, fired_at, last_notified, repeats, incident_id";
 
-AlertState StateFrom(const Query& q, int base) {
+AlertState StateFrom(const SqlQuery& q, int base) {
   AlertState s;
-  s.rule_id = q.S(base + 0);
-  s.state = q.S(base + 1);
-  s.since = q.I(base + 2);
-  if (!q.IsNull(base + 3)) {
-    s.value = q.D(base + 3);
+  s.rule_id = q.ColumnText(base + 0);
+  s.state = q.ColumnText(base + 1);
+  s.since = q.ColumnInt(base + 2);
+  if (!q.ColumnIsNull(base + 3)) {
+    s.value = q.ColumnReal(base + 3);
   }
-  s.last_evaluated = q.OI(base + 4);
-  s.fired_at = q.I(base + 5);
-  s.last_notified = q.I(base + 6);
-  s.repeats = q.I(base + 7);
-  s.incident_id = q.S(base + 8);
+  s.last_evaluated = q.ColumnOptInt(base + 4);
+  s.fired_at = q.ColumnInt(base + 5);
+  s.last_notified = q.ColumnInt(base + 6);
+  s.repeats = q.ColumnInt(base + 7);
+  s.incident_id = q.ColumnText(base + 8);
   return s;
 }
 
@@ -227,69 +174,42 @@ constexpr const char* kOutboxColumns =
     "id, message_id, channel_id, rule_id, transition, kind, payload, incident_id, created_at, "
     "deadline, status, attempts, next_attempt, http_status, error, updated_at";
 
-OutboxMessage MessageFrom(const Query& q) {
+OutboxMessage MessageFrom(const SqlQuery& q) {
   OutboxMessage m;
-  m.id = q.I(0);
-  m.message_id = q.S(1);
-  m.channel_id = q.S(2);
-  m.rule_id = q.S(3);
-  m.transition = q.S(4);
-  m.kind = q.S(5);
-  m.payload = q.S(6);
-  m.incident_id = q.S(7);
-  m.created_at = q.I(8);
-  m.deadline = q.I(9);
-  m.status = q.S(10);
-  m.attempts = q.I(11);
-  m.next_attempt = q.I(12);
-  m.http_status = q.OI(13);
-  m.error = q.S(14);
-  m.updated_at = q.I(15);
+  m.id = q.ColumnInt(0);
+  m.message_id = q.ColumnText(1);
+  m.channel_id = q.ColumnText(2);
+  m.rule_id = q.ColumnText(3);
+  m.transition = q.ColumnText(4);
+  m.kind = q.ColumnText(5);
+  m.payload = q.ColumnText(6);
+  m.incident_id = q.ColumnText(7);
+  m.created_at = q.ColumnInt(8);
+  m.deadline = q.ColumnInt(9);
+  m.status = q.ColumnText(10);
+  m.attempts = q.ColumnInt(11);
+  m.next_attempt = q.ColumnInt(12);
+  m.http_status = q.ColumnOptInt(13);
+  m.error = q.ColumnText(14);
+  m.updated_at = q.ColumnInt(15);
   return m;
 }
 
 constexpr const char* kIncidentColumns =
     "id, title, severity, status, app, rule_id, opened_at, acknowledged_at, resolved_at";
 
-Incident IncidentFrom(const Query& q) {
+Incident IncidentFrom(const SqlQuery& q) {
   Incident i;
-  i.id = q.S(0);
-  i.title = q.S(1);
-  i.severity = q.S(2);
-  i.status = q.S(3);
-  i.app = q.OS(4);
-  i.rule_id = q.OS(5);
-  i.opened_at = q.I(6);
-  i.acknowledged_at = q.OI(7);
-  i.resolved_at = q.OI(8);
+  i.id = q.ColumnText(0);
+  i.title = q.ColumnText(1);
+  i.severity = q.ColumnText(2);
+  i.status = q.ColumnText(3);
+  i.app = q.ColumnOptText(4);
+  i.rule_id = q.ColumnOptText(5);
+  i.opened_at = q.ColumnInt(6);
+  i.acknowledged_at = q.ColumnOptInt(7);
+  i.resolved_at = q.ColumnOptInt(8);
   return i;
-}
-
-template <typename T, typename F>
-Result<std::vector<T>> All(Query& q, F from) {
-  std::vector<T> out;
-  for (;;) {
-    Result<bool> row = q.Step();
-    if (!row.ok()) {
-      return row.status();
-    }
-    if (!*row) {
-      return out;
-    }
-    out.push_back(from(q));
-  }
-}
-
-template <typename T, typename F>
-Result<std::optional<T>> One(Query& q, F from) {
-  Result<bool> row = q.Step();
-  if (!row.ok()) {
-    return row.status();
-  }
-  if (!*row) {
-    return std::optional<T>();
-  }
-  return std::optional<T>(from(q));
 }
 
 }  // namespace
@@ -302,102 +222,83 @@ bool AppFilter::Allows(const std::optional<std::string>& app) const {
 }
 
 Status AlertTables::InsertRule(const AlertRule& rule) {
-  Query q(db_->db(),
-          "INSERT INTO alert_rules(name, app, event, aggregate, comparator, threshold,"
-          " window_seconds, for_seconds, severity, channels, create_incident, is_active,"
-          " updated_at, created_at, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  BindRule(q, rule).Int(rule.created_at).Text(rule.id);
-  return q.Run();
+  SqlQuery q = Query(db_,
+                     "INSERT INTO alert_rules(name, app, event, aggregate, comparator, threshold,"
+                     " window_seconds, for_seconds, severity, channels, create_incident, is_active,"
+                     " updated_at, created_at, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  return BindRule(q, rule).Int(rule.created_at).Text(rule.id).Run();
 }
 
 Status AlertTables::UpdateRule(const AlertRule& rule) {
-  Query q(db_->db(),
-          "UPDATE alert_rules SET name=?, app=?, event=?, aggregate=?, comparator=?, threshold=?,"
-          " window_seconds=?, for_seconds=?, severity=?, channels=?, create_incident=?,"
-          " is_active=?, updated_at=? WHERE id=?");
-  BindRule(q, rule).Text(rule.id);
-  return q.Run();
+  SqlQuery q =
+      Query(db_,
+            "UPDATE alert_rules SET name=?, app=?, event=?, aggregate=?, comparator=?, threshold=?,"
+            " window_seconds=?, for_seconds=?, severity=?, channels=?, create_incident=?,"
+            " is_active=?, updated_at=? WHERE id=?");
+  return BindRule(q, rule).Text(rule.id).Run();
 }
 
 Result<bool> AlertTables::DeleteRule(const std::string& id) {
-  Query q(db_->db(), "DELETE FROM alert_rules WHERE id=?");
-  q.Text(id);
-  if (Status s = q.Run(); !s.ok()) {
-    return s;
-  }
-  return q.Changes() > 0;
+  return AnyChanged(Query(db_, "DELETE FROM alert_rules WHERE id=?").Text(id).RunChanges());
 }
 
 Result<std::optional<AlertRule>> AlertTables::GetRule(const std::string& id) {
-  std::string sql = std::string("SELECT ") + kRuleColumns + " FROM alert_rules WHERE id=?";
-  Query q(db_->db(), sql.c_str());
-  q.Text(id);
-  return One<AlertRule>(q, RuleFrom);
+  return Query(db_, Select(kRuleColumns, "alert_rules WHERE id=?")).Text(id).One(RuleFrom);
 }
 
 Result<std::vector<AlertRule>> AlertTables::ListRules(const AppFilter& apps) {
-  std::string sql =
-      std::string("SELECT ") + kRuleColumns + " FROM alert_rules ORDER BY created_at, id";
-  Query q(db_->db(), sql.c_str());
-  Result<std::vector<AlertRule>> all = All<AlertRule>(q, RuleFrom);
-  if (!all.ok()) {
-    return all;
-  }
-  std::erase_if(*all, [&](const AlertRule& r) { return !apps.Allows(r.app); });
-  return all;
+  return Allowed(
+      Query(db_, Select(kRuleColumns, "alert_rules ORDER BY created_at, id")).All(RuleFrom), apps,
+      [](const AlertRule& r) { return r.app; });
 }
 
 Status AlertTables::InsertChannel(const NotificationChannel& c) {
-  Query q(db_->db(),
-          "INSERT INTO notification_channels(id, name, channel_type, config, created_at)"
-          " VALUES (?,?,?,?,?)");
-  q.Text(c.id).Text(c.name).Text(c.channel_type).Text(ChannelConfigJson(c)).Int(c.created_at);
-  return q.Run();
+  return Query(db_,
+               "INSERT INTO notification_channels(id, name, channel_type, config, created_at)"
+               " VALUES (?,?,?,?,?)")
+      .Text(c.id)
+      .Text(c.name)
+      .Text(c.channel_type)
+      .Text(ChannelConfigJson(c))
+      .Int(c.created_at)
+      .Run();
 }
 
 Result<bool> AlertTables::DeleteChannel(const std::string& id) {
-  Query q(db_->db(), "DELETE FROM notification_channels WHERE id=?");
-  q.Text(id);
-  if (Status s = q.Run(); !s.ok()) {
-    return s;
-  }
-  return q.Changes() > 0;
+  return AnyChanged(
+      Query(db_, "DELETE FROM notification_channels WHERE id=?").Text(id).RunChanges());
 }
 
 Result<std::optional<NotificationChannel>> AlertTables::GetChannel(const std::string& id) {
-  std::string sql =
-      std::string("SELECT ") + kChannelColumns + " FROM notification_channels WHERE id=?";
-  Query q(db_->db(), sql.c_str());
-  q.Text(id);
-  return One<NotificationChannel>(q, ChannelFrom);
+  return Query(db_, Select(kChannelColumns, "notification_channels WHERE id=?"))
+      .Text(id)
+      .One(ChannelFrom);
 }
 
 Result<std::vector<NotificationChannel>> AlertTables::ListChannels() {
-  std::string sql = std::string("SELECT ") + kChannelColumns +
-                    " FROM notification_channels ORDER BY created_at, id";
-  Query q(db_->db(), sql.c_str());
-  return All<NotificationChannel>(q, ChannelFrom);
+  return Query(db_, Select(kChannelColumns, "notification_channels ORDER BY created_at, id"))
+      .All(ChannelFrom);
 }
 
 Status AlertTables::DisableChannel(const std::string& id, int64_t now, const std::string& reason) {
-  Query q(db_->db(),
-          "UPDATE notification_channels SET disabled_at=?, disabled_reason=? WHERE id=?");
-  q.Int(now).Text(reason).Text(id);
-  return q.Run();
+  return Query(db_, "UPDATE notification_channels SET disabled_at=?, disabled_reason=? WHERE id=?")
+      .Int(now)
+      .Text(reason)
+      .Text(id)
+      .Run();
 }
 
 Result<std::optional<AlertState>> AlertTables::GetState(const std::string& rule_id) {
-  std::string sql = std::string("SELECT ") + kStateColumns + " FROM alert_states WHERE rule_id=?";
-  Query q(db_->db(), sql.c_str());
-  q.Text(rule_id);
-  return One<AlertState>(q, [](const Query& r) { return StateFrom(r, 0); });
+  return Query(db_, Select(kStateColumns, "alert_states WHERE rule_id=?"))
+      .Text(rule_id)
+      .One([](const SqlQuery& r) { return StateFrom(r, 0); });
 }
 
 Status AlertTables::PutState(const AlertState& s) {
-  Query q(db_->db(),
-          "INSERT OR REPLACE INTO alert_states(rule_id, state, since, value, last_evaluated,"
-          " fired_at, last_notified, repeats, incident_id) VALUES (?,?,?,?,?,?,?,?,?)");
-  q.Text(s.rule_id)
+  return Query(db_,
+               "INSERT OR REPLACE INTO alert_states(rule_id, state, since, value, last_evaluated,"
+               " fired_at, last_notified, repeats, incident_id) VALUES (?,?,?,?,?,?,?,?,?)")
+      .Text(s.rule_id)
       .Text(s.state)
       .Int(s.since)
       .OptReal(s.value)
@@ -405,8 +306,8 @@ Status AlertTables::PutState(const AlertState& s) {
       .Int(s.fired_at)
       .Int(s.last_notified)
       .Int(s.repeats)
-      .Text(s.incident_id);
-  return q.Run();
+      .Text(s.incident_id)
+      .Run();
 }
 
 Result<std::vector<AlertListItem>> AlertTables::ListAlerts(const AppFilter& apps) {
@@ -419,115 +320,103 @@ Result<std::vector<AlertListItem>> AlertTables::ListAlerts(const AppFilter& apps
                     kStateColumns +
                     " FROM alert_rules r LEFT JOIN alert_states s ON s.rule_id = r.id"
                     " ORDER BY r.created_at, r.id";
-  Query q(db_->db(), sql.c_str());
-  Result<std::vector<AlertListItem>> all = All<AlertListItem>(q, [](const Query& r) {
+  return Allowed(Query(db_, sql).All([](const SqlQuery& r) {
     AlertListItem item;
     item.rule = RuleFrom(r);
-    if (r.IsNull(15)) {
+    if (r.ColumnIsNull(15)) {
       item.state.rule_id = item.rule.id;
       item.state.since = item.rule.created_at;
     } else {
       item.state = StateFrom(r, 15);
     }
     return item;
-  });
-  if (!all.ok()) {
-    return all;
-  }
-  std::erase_if(*all, [&](const AlertListItem& a) { return !apps.Allows(a.rule.app); });
-  return all;
+  }),
+                 apps, [](const AlertListItem& a) { return a.rule.app; });
 }
 
 Result<bool> AlertTables::Enqueue(const OutboxMessage& m) {
-  Query q(db_->db(),
-          "INSERT OR IGNORE INTO alert_outbox(message_id, channel_id, rule_id, transition, kind,"
-          " payload, incident_id, created_at, deadline, status, attempts, next_attempt,"
-          " updated_at) VALUES (?,?,?,?,?,?,?,?,?,'pending',0,?,?)");
-  q.Text(m.message_id)
-      .Text(m.channel_id)
-      .Text(m.rule_id)
-      .Text(m.transition)
-      .Text(m.kind)
-      .Text(m.payload)
-      .Text(m.incident_id)
-      .Int(m.created_at)
-      .Int(m.deadline)
-      .Int(m.next_attempt)
-      .Int(m.created_at);
-  if (Status s = q.Run(); !s.ok()) {
-    return s;
-  }
-  return q.Changes() > 0;
+  return AnyChanged(
+      Query(db_,
+            "INSERT OR IGNORE INTO alert_outbox(message_id, channel_id, rule_id, transition, kind,"
+            " payload, incident_id, created_at, deadline, status, attempts, next_attempt,"
+            " updated_at) VALUES (?,?,?,?,?,?,?,?,?,'pending',0,?,?)")
+          .Text(m.message_id)
+          .Text(m.channel_id)
+          .Text(m.rule_id)
+          .Text(m.transition)
+          .Text(m.kind)
+          .Text(m.payload)
+          .Text(m.incident_id)
+          .Int(m.created_at)
+          .Int(m.deadline)
+          .Int(m.next_attempt)
+          .Int(m.created_at)
+          .RunChanges());
 }
 
 Result<std::vector<OutboxMessage>> AlertTables::DueMessages(int64_t now, int limit) {
-  std::string sql = std::string("SELECT ") + kOutboxColumns +
-                    " FROM alert_outbox WHERE status='pending' AND next_attempt<=?"
-                    " ORDER BY id LIMIT ?";
-  Query q(db_->db(), sql.c_str());
-  q.Int(now).Int(limit);
-  return All<OutboxMessage>(q, MessageFrom);
+  return Query(db_, Select(kOutboxColumns,
+                           "alert_outbox WHERE status='pending' AND next_attempt<=?"
+                           " ORDER BY id LIMIT ?"))
+      .Int(now)
+      .Int(limit)
+      .All(MessageFrom);
 }
 
 Result<std::optional<int64_t>> AlertTables::NextDue() {
-  Query q(db_->db(), "SELECT min(next_attempt) FROM alert_outbox WHERE status='pending'");
+  SqlQuery q = Query(db_, "SELECT min(next_attempt) FROM alert_outbox WHERE status='pending'");
   Result<bool> row = q.Step();
   if (!row.ok()) {
     return row.status();
   }
-  return *row ? q.OI(0) : std::nullopt;
+  return *row ? q.ColumnOptInt(0) : std::nullopt;
 }
 
 Result<std::optional<OutboxMessage>> AlertTables::GetMessage(int64_t id) {
-  std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM alert_outbox WHERE id=?";
-  Query q(db_->db(), sql.c_str());
-  q.Int(id);
-  return One<OutboxMessage>(q, MessageFrom);
+  return Query(db_, Select(kOutboxColumns, "alert_outbox WHERE id=?")).Int(id).One(MessageFrom);
 }
 
 Status AlertTables::UpdateMessage(const OutboxMessage& m) {
-  Query q(db_->db(),
-          "UPDATE alert_outbox SET status=?, attempts=?, next_attempt=?, http_status=?, error=?,"
-          " updated_at=? WHERE id=?");
-  q.Text(m.status)
+  return Query(db_,
+               "UPDATE alert_outbox SET status=?, attempts=?, next_attempt=?, http_status=?,"
+               " error=?, updated_at=? WHERE id=?")
+      .Text(m.status)
       .Int(m.attempts)
       .Int(m.next_attempt)
       .OptInt(m.http_status)
       .Text(m.error)
       .Int(m.updated_at)
-      .Int(m.id);
-  return q.Run();
+      .Int(m.id)
+      .Run();
 }
 
 Result<int64_t> AlertTables::SupersedeFiring(const std::string& rule_id, int64_t fired_at,
                                              int64_t now) {
   std::string prefix = rule_id + "/" + std::to_string(fired_at) + "/";
-  Query q(db_->db(),
-          "UPDATE alert_outbox SET status='failed', error='superseded by the resolved message',"
-          " updated_at=? WHERE rule_id=? AND status='pending' AND kind='firing'"
-          " AND substr(transition, 1, ?)=?");
-  q.Int(now).Text(rule_id).Int(static_cast<int64_t>(prefix.size())).Text(prefix);
-  if (Status s = q.Run(); !s.ok()) {
-    return s;
-  }
-  return q.Changes();
+  return Query(db_,
+               "UPDATE alert_outbox SET status='failed', error='superseded by the resolved"
+               " message', updated_at=? WHERE rule_id=? AND status='pending' AND kind='firing'"
+               " AND substr(transition, 1, ?)=?")
+      .Int(now)
+      .Text(rule_id)
+      .Int(static_cast<int64_t>(prefix.size()))
+      .Text(prefix)
+      .RunChanges();
 }
 
 Result<std::vector<OutboxMessage>> AlertTables::ListDeliveries(const std::string& channel,
                                                                int64_t limit) {
-  std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM alert_outbox" +
-                    (channel.empty() ? " WHERE ?=''" : " WHERE channel_id=?") +
-                    " ORDER BY id DESC LIMIT ?";
-  Query q(db_->db(), sql.c_str());
-  q.Text(channel).Int(limit);
-  return All<OutboxMessage>(q, MessageFrom);
+  std::string rest = std::string("alert_outbox") +
+                     (channel.empty() ? " WHERE ?=''" : " WHERE channel_id=?") +
+                     " ORDER BY id DESC LIMIT ?";
+  return Query(db_, Select(kOutboxColumns, rest)).Text(channel).Int(limit).All(MessageFrom);
 }
 
 Status AlertTables::InsertIncident(const Incident& i) {
-  Query q(db_->db(),
-          "INSERT INTO incidents(id, title, severity, status, app, rule_id, opened_at,"
-          " acknowledged_at, resolved_at) VALUES (?,?,?,?,?,?,?,?,?)");
-  q.Text(i.id)
+  return Query(db_,
+               "INSERT INTO incidents(id, title, severity, status, app, rule_id, opened_at,"
+               " acknowledged_at, resolved_at) VALUES (?,?,?,?,?,?,?,?,?)")
+      .Text(i.id)
       .Text(i.title)
       .Text(i.severity)
       .Text(i.status)
@@ -535,76 +424,74 @@ Status AlertTables::InsertIncident(const Incident& i) {
       .OptText(i.rule_id)
       .Int(i.opened_at)
       .OptInt(i.acknowledged_at)
-      .OptInt(i.resolved_at);
-  return q.Run();
+      .OptInt(i.resolved_at)
+      .Run();
 }
 
 Status AlertTables::UpdateIncident(const Incident& i) {
-  Query q(db_->db(), "UPDATE incidents SET status=?, acknowledged_at=?, resolved_at=? WHERE id=?");
-  q.Text(i.status).OptInt(i.acknowledged_at).OptInt(i.resolved_at).Text(i.id);
-  return q.Run();
+  return Query(db_, "UPDATE incidents SET status=?, acknowledged_at=?, resolved_at=? WHERE id=?")
+      .Text(i.status)
+      .OptInt(i.acknowledged_at)
+      .OptInt(i.resolved_at)
+      .Text(i.id)
+      .Run();
 }
 
 Result<std::optional<Incident>> AlertTables::GetIncident(const std::string& id) {
-  std::string sql = std::string("SELECT ") + kIncidentColumns + " FROM incidents WHERE id=?";
-  Query q(db_->db(), sql.c_str());
-  q.Text(id);
-  return One<Incident>(q, IncidentFrom);
+  return Query(db_, Select(kIncidentColumns, "incidents WHERE id=?")).Text(id).One(IncidentFrom);
 }
 
 Result<std::vector<Incident>> AlertTables::ListIncidents(const std::string& status,
                                                          const AppFilter& apps) {
-  std::string sql = std::string("SELECT ") + kIncidentColumns + " FROM incidents" +
-                    (status.empty() ? " WHERE ?=''" : " WHERE status=?") +
-                    " ORDER BY opened_at DESC, rowid DESC";
-  Query q(db_->db(), sql.c_str());
-  q.Text(status);
-  Result<std::vector<Incident>> all = All<Incident>(q, IncidentFrom);
-  if (!all.ok()) {
-    return all;
-  }
-  std::erase_if(*all, [&](const Incident& i) { return !apps.Allows(i.app); });
-  return all;
+  std::string rest = std::string("incidents") +
+                     (status.empty() ? " WHERE ?=''" : " WHERE status=?") +
+                     " ORDER BY opened_at DESC, rowid DESC";
+  return Allowed(Query(db_, Select(kIncidentColumns, rest)).Text(status).All(IncidentFrom), apps,
+                 [](const Incident& i) { return i.app; });
 }
 
 Result<std::optional<Incident>> AlertTables::OpenIncidentForRule(const std::string& rule_id) {
-  std::string sql = std::string("SELECT ") + kIncidentColumns +
-                    " FROM incidents WHERE rule_id=? AND status!='resolved'";
-  Query q(db_->db(), sql.c_str());
-  q.Text(rule_id);
-  return One<Incident>(q, IncidentFrom);
+  return Query(db_, Select(kIncidentColumns, "incidents WHERE rule_id=? AND status!='resolved'"))
+      .Text(rule_id)
+      .One(IncidentFrom);
 }
 
 Status AlertTables::AppendTimeline(const std::string& incident_id, const TimelineEntry& e) {
-  Query q(db_->db(),
-          "INSERT INTO incident_timeline(incident_id, event_type, content, actor, time)"
-          " VALUES (?,?,?,?,?)");
-  q.Text(incident_id).Text(e.event_type).Text(e.content).Text(e.actor).Int(e.time);
-  return q.Run();
+  return Query(db_,
+               "INSERT INTO incident_timeline(incident_id, event_type, content, actor, time)"
+               " VALUES (?,?,?,?,?)")
+      .Text(incident_id)
+      .Text(e.event_type)
+      .Text(e.content)
+      .Text(e.actor)
+      .Int(e.time)
+      .Run();
 }
 
 Result<std::vector<TimelineEntry>> AlertTables::Timeline(const std::string& incident_id) {
-  Query q(db_->db(),
-          "SELECT event_type, content, actor, time FROM incident_timeline WHERE incident_id=?"
-          " ORDER BY seq");
-  q.Text(incident_id);
-  return All<TimelineEntry>(q, [](const Query& r) {
-    return TimelineEntry{r.S(0), r.S(1), r.S(2), r.I(3)};
-  });
+  return Query(db_,
+               "SELECT event_type, content, actor, time FROM incident_timeline WHERE incident_id=?"
+               " ORDER BY seq")
+      .Text(incident_id)
+      .All([](const SqlQuery& r) {
+        return TimelineEntry{r.ColumnText(0), r.ColumnText(1), r.ColumnText(2), r.ColumnInt(3)};
+      });
 }
 
 Status AlertTables::AddCounter(const std::string& name, int64_t delta) {
-  Query q(db_->db(),
-          "INSERT INTO alert_counters(name, value) VALUES (?, ?)"
-          " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value");
-  q.Text(name).Int(delta);
-  return q.Run();
+  return Query(db_,
+               "INSERT INTO alert_counters(name, value) VALUES (?, ?)"
+               " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value")
+      .Text(name)
+      .Int(delta)
+      .Run();
 }
 
 Status AlertTables::SetCounter(const std::string& name, int64_t value) {
-  Query q(db_->db(), "INSERT OR REPLACE INTO alert_counters(name, value) VALUES (?, ?)");
-  q.Text(name).Int(value);
-  return q.Run();
+  return Query(db_, "INSERT OR REPLACE INTO alert_counters(name, value) VALUES (?, ?)")
+      .Text(name)
+      .Int(value)
+      .Run();
 }
 
 Result<std::map<std::string, int64_t>> AlertTables::Counters() {
@@ -616,9 +503,8 @@ Result<std::map<std::string, int64_t>> AlertTables::OutboxByStatus() {
 }
 
 Result<std::map<std::string, int64_t>> AlertTables::NamedNumbers(const char* sql) {
-  Query q(db_->db(), sql);
-  Result<std::vector<std::pair<std::string, int64_t>>> rows = All<std::pair<std::string, int64_t>>(
-      q, [](const Query& r) { return std::make_pair(r.S(0), r.I(1)); });
+  Result<std::vector<std::pair<std::string, int64_t>>> rows = Query(db_, sql).All(
+      [](const SqlQuery& r) { return std::make_pair(r.ColumnText(0), r.ColumnInt(1)); });
   if (!rows.ok()) {
     return rows.status();
   }

@@ -79,25 +79,107 @@ Result<Stmt> PrepareSql(sqlite3* db, std::string_view sql, std::string_view what
 }
 
 Result<std::optional<std::string>> QueryText(sqlite3* db, const char* sql, std::string_view what) {
+  SqlQuery q(db, sql, what, what);
+  Result<bool> row = q.Step();
+  if (!row.ok()) {
+    return row.status();
+  }
+  if (!*row || q.ColumnIsNull(0)) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(q.ColumnText(0));
+}
+
+SqlQuery::SqlQuery(sqlite3* db, std::string_view sql, std::string_view prepare_what,
+                   std::string_view step_what)
+    : db_(db), step_what_(step_what) {
   sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
-  Stmt stmt(raw);
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+  stmt_.reset(raw);
   if (rc != SQLITE_OK) {
-    return SqliteStatus(rc, db, what);
+    status_ = SqliteStatus(rc, db, prepare_what);
   }
-  rc = sqlite3_step(raw);
+}
+
+SqlQuery& SqlQuery::Text(std::string_view v) {
+  if (status_.ok()) {
+    sqlite3_bind_text(stmt_.get(), ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  return *this;
+}
+
+SqlQuery& SqlQuery::Int(int64_t v) {
+  if (status_.ok()) {
+    sqlite3_bind_int64(stmt_.get(), ++n_, v);
+  }
+  return *this;
+}
+
+SqlQuery& SqlQuery::Real(double v) {
+  if (status_.ok()) {
+    sqlite3_bind_double(stmt_.get(), ++n_, v);
+  }
+  return *this;
+}
+
+SqlQuery& SqlQuery::Null() {
+  if (status_.ok()) {
+    sqlite3_bind_null(stmt_.get(), ++n_);
+  }
+  return *this;
+}
+
+Result<bool> SqlQuery::Step() {
+  if (!status_.ok()) {
+    return status_;
+  }
+  int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
   if (rc == SQLITE_DONE) {
-    return std::optional<std::string>();
+    return false;
   }
-  if (rc != SQLITE_ROW) {
-    return SqliteStatus(rc, db, what);
+  return SqliteStatus(rc, db_, step_what_);
+}
+
+Status SqlQuery::Run() {
+  Result<bool> row = Step();
+  return row.ok() ? Status::Ok() : row.status();
+}
+
+Result<int64_t> SqlQuery::RunChanges() {
+  if (Status s = Run(); !s.ok()) {
+    return s;
   }
-  const unsigned char* text = sqlite3_column_text(raw, 0);
-  if (text == nullptr) {
-    return std::optional<std::string>();
-  }
-  return std::optional<std::string>(
-      std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(raw, 0)));
+  return static_cast<int64_t>(sqlite3_changes64(db_));
+}
+
+std::string SqlQuery::ColumnText(int col) const {
+  const unsigned char* t = sqlite3_column_text(stmt_.get(), col);
+  return t == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(t),
+                                    static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), col)));
+}
+
+int64_t SqlQuery::ColumnInt(int col) const {
+  return sqlite3_column_int64(stmt_.get(), col);
+}
+
+double SqlQuery::ColumnReal(int col) const {
+  return sqlite3_column_double(stmt_.get(), col);
+}
+
+bool SqlQuery::ColumnIsNull(int col) const {
+  return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
+}
+
+std::optional<std::string> SqlQuery::ColumnOptText(int col) const {
+  return ColumnIsNull(col) ? std::nullopt : std::optional<std::string>(ColumnText(col));
+}
+
+std::optional<int64_t> SqlQuery::ColumnOptInt(int col) const {
+  return ColumnIsNull(col) ? std::nullopt : std::optional<int64_t>(ColumnInt(col));
 }
 
 }  // namespace itslog

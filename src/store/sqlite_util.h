@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "core/result.h"
 
@@ -50,5 +52,79 @@ Result<Stmt> PrepareSql(sqlite3* db, std::string_view sql, std::string_view what
 // Runs a single-valued query that returns at most one row with one TEXT column; nullopt when
 // there is no row or the value is NULL.
 Result<std::optional<std::string>> QueryText(sqlite3* db, const char* sql, std::string_view what);
+
+// One statement run once: binds by position (1-based, in call order), steps, reads the
+// columns of the current row. A failed prepare is kept: the binds then do nothing and every
+// Step returns it. Fails as SqliteStatus: prepare_what names a failed prepare, step_what a
+// failed step. Borrows db, which must outlive it; blocks on SQLite; one thread at a time.
+class SqlQuery {
+ public:
+  SqlQuery(sqlite3* db, std::string_view sql, std::string_view prepare_what,
+           std::string_view step_what);
+
+  SqlQuery& Text(std::string_view v);
+  SqlQuery& Int(int64_t v);
+  SqlQuery& Real(double v);
+  SqlQuery& Null();
+  SqlQuery& OptText(const std::optional<std::string>& v) { return v ? Text(*v) : Null(); }
+  SqlQuery& OptInt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
+  SqlQuery& OptReal(const std::optional<double>& v) { return v ? Real(*v) : Null(); }
+
+  // True with a row to read, false when done.
+  Result<bool> Step();
+  // Steps once, for a statement whose rows (if any) are not needed.
+  Status Run();
+  // Runs, then how many rows the statement inserted, changed or deleted.
+  Result<int64_t> RunChanges();
+  // Steps to the end; each row becomes from(*this).
+  template <typename F>
+  Result<std::vector<std::invoke_result_t<F&, const SqlQuery&>>> All(F from);
+  // Steps once: from(*this) of the first row, nullopt when there is none.
+  template <typename F>
+  Result<std::optional<std::invoke_result_t<F&, const SqlQuery&>>> One(F from);
+
+  // The current row's columns, 0-based; a NULL reads as "" or 0 but for the Opt readers.
+  std::string ColumnText(int col) const;
+  int64_t ColumnInt(int col) const;
+  double ColumnReal(int col) const;
+  bool ColumnIsNull(int col) const;
+  std::optional<std::string> ColumnOptText(int col) const;
+  std::optional<int64_t> ColumnOptInt(int col) const;
+
+ private:
+  sqlite3* db_;
+  Stmt stmt_;
+  Status status_;  // a failed prepare
+  std::string step_what_;
+  int n_ = 0;  // binds so far
+};
+
+template <typename F>
+Result<std::vector<std::invoke_result_t<F&, const SqlQuery&>>> SqlQuery::All(F from) {
+  std::vector<std::invoke_result_t<F&, const SqlQuery&>> out;
+  for (;;) {
+    Result<bool> row = Step();
+    if (!row.ok()) {
+      return row.status();
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(from(*this));
+  }
+}
+
+template <typename F>
+Result<std::optional<std::invoke_result_t<F&, const SqlQuery&>>> SqlQuery::One(F from) {
+  using Made = std::invoke_result_t<F&, const SqlQuery&>;
+  Result<bool> row = Step();
+  if (!row.ok()) {
+    return row.status();
+  }
+  if (!*row) {
+    return std::optional<Made>();
+  }
+  return std::optional<Made>(from(*this));
+}
 
 }  // namespace itslog

@@ -73,5 +73,86 @@ TEST(SqliteUtilTest, ExecPrepareAndQueryText) {
   EXPECT_EQ(full.code(), Code::kInternal);
 }
 
+TEST(SqlQueryTest, BindsStepsAndReadsColumns) {
+  TempDir dir;
+  Result<SqliteDb> db = OpenSqlite(dir.path() + "/x.db", /*read_only=*/false);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(ExecSql(db->get(), "CREATE TABLE t(s TEXT, i INTEGER, d REAL)", "x").ok());
+  const char* insert = "INSERT INTO t VALUES (?,?,?)";
+  EXPECT_TRUE(SqlQuery(db->get(), insert, "p", "s").Text("a").Int(7).Real(0.5).Run().ok());
+  Result<int64_t> added = SqlQuery(db->get(), insert, "p", "s")
+                              .OptText(std::nullopt)
+                              .OptInt(std::nullopt)
+                              .OptReal(std::nullopt)
+                              .RunChanges();
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(*added, 1);
+
+  struct Row {
+    std::string s;
+    std::optional<std::string> os;
+    int64_t i;
+    std::optional<int64_t> oi;
+    double d;
+    bool null_d;
+  };
+  auto row = [](const SqlQuery& q) {
+    return Row{q.ColumnText(0),   q.ColumnOptText(0), q.ColumnInt(1),
+               q.ColumnOptInt(1), q.ColumnReal(2),    q.ColumnIsNull(2)};
+  };
+  Result<std::vector<Row>> rows =
+      SqlQuery(db->get(), "SELECT s, i, d FROM t ORDER BY rowid", "p", "s").All(row);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].s, "a");
+  EXPECT_EQ((*rows)[0].os, std::optional<std::string>("a"));
+  EXPECT_EQ((*rows)[0].i, 7);
+  EXPECT_EQ((*rows)[0].oi, std::optional<int64_t>(7));
+  EXPECT_EQ((*rows)[0].d, 0.5);
+  EXPECT_FALSE((*rows)[0].null_d);
+  EXPECT_EQ((*rows)[1].s, "");
+  EXPECT_EQ((*rows)[1].os, std::nullopt);
+  EXPECT_EQ((*rows)[1].i, 0);
+  EXPECT_EQ((*rows)[1].oi, std::nullopt);
+  EXPECT_TRUE((*rows)[1].null_d);
+
+  Result<std::optional<Row>> one =
+      SqlQuery(db->get(), "SELECT s, i, d FROM t WHERE s=?", "p", "s").Text("a").One(row);
+  ASSERT_TRUE(one.ok());
+  ASSERT_TRUE(one->has_value());
+  EXPECT_EQ((*one)->i, 7);
+  Result<std::optional<Row>> none =
+      SqlQuery(db->get(), "SELECT s, i, d FROM t WHERE s=?", "p", "s").Text("b").One(row);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  Result<int64_t> deleted =
+      SqlQuery(db->get(), "DELETE FROM t WHERE s=?", "p", "s").Text("b").RunChanges();
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 0);
+}
+
+TEST(SqlQueryTest, AFailedPrepareOrStepIsNamedByItsWhat) {
+  TempDir dir;
+  Result<SqliteDb> db = OpenSqlite(dir.path() + "/x.db", /*read_only=*/false);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(ExecSql(db->get(), "CREATE TABLE t(v TEXT UNIQUE)", "x").ok());
+  SqlQuery bad(db->get(), "SELEC nonsense", "cannot prepare", "cannot step");
+  bad.Text("ignored").Int(1);
+  Result<bool> row = bad.Step();
+  ASSERT_FALSE(row.ok());
+  EXPECT_EQ(row.status().code(), Code::kInternal);
+  EXPECT_EQ(row.status().message().rfind("cannot prepare: ", 0), 0u) << row.status().message();
+  EXPECT_NE(row.status().message().find("syntax error"), std::string::npos);
+  EXPECT_EQ(bad.Run().message(), row.status().message());
+
+  const char* insert = "INSERT INTO t VALUES (?)";
+  ASSERT_TRUE(SqlQuery(db->get(), insert, "cannot prepare", "cannot step").Text("a").Run().ok());
+  Result<int64_t> again =
+      SqlQuery(db->get(), insert, "cannot prepare", "cannot step").Text("a").RunChanges();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Code::kInternal);
+  EXPECT_EQ(again.status().message().rfind("cannot step: ", 0), 0u) << again.status().message();
+}
+
 }  // namespace
 }  // namespace itslog
