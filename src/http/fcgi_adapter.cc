@@ -195,6 +195,9 @@ Status ServeFastCgi(int listen_fd, const ServeOptions& options, const HandlerFn&
       FCGX_PutStr(out.data(), static_cast<int>(out.size()), req.out);
       if (response.stream && request.method != "HEAD" && FCGX_FFlush(req.out) == 0) {
         response.stream([&](std::string_view chunk) {
+          if (chunk.empty()) {
+            return !stopping.load();
+          }
           return !stopping.load() &&
                  FCGX_PutStr(chunk.data(), static_cast<int>(chunk.size()), req.out) >= 0 &&
                  FCGX_FFlush(req.out) == 0;

@@ -779,6 +779,9 @@ void ReadApi::RunTail(const TailSpec& spec, const ChunkWriter& write, bool first
       }
       last_write = now;
     }
+    if (!write({})) {
+      return;  // the worker is stopping: the client resumes elsewhere with Last-Event-ID
+    }
     Sleep(std::min(ctx_.tail_poll_micros, deadline - now));
   }
 }

@@ -31,7 +31,9 @@ struct Response {
   std::string body;
   std::string error_code;  // the error's "code" when this is an error response; for metrics
   // When set, the body is sent in pieces, without Content-Length, by calling stream with a
-  // writer; the writer returns false once the client has gone or the worker is stopping.
+  // writer; the writer returns false once the client has gone or the worker is stopping. An
+  // empty chunk sends nothing: it only asks whether to go on (false once the worker stops), so
+  // that a quiet stream ends with the worker, not at its next keep-alive.
   std::function<void(const std::function<bool(std::string_view chunk)>& write)> stream;
 };
 

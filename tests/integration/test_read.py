@@ -5,12 +5,15 @@ time ranges, keyset pages), /v1/events/<day>/<seq>, /v1/counts, /v1/uniques, /v1
 read back with sqlite3; every bad parameter is 400 invalid_parameter naming it; keys see only
 their apps and scopes."""
 
+import os
+import signal
 import threading
 import time
 
 from lib import dayfile, http
 from lib.base import StackTestCase, today_utc
 from lib.load import run_threads
+from lib.procs import wait_pid_gone
 from lib.readside import (APP_A, APP_B, APP_C, MOUNT, ReadNginxStack, SseStream, event_json,
                           iso_micros, local_host_id)
 
@@ -986,3 +989,28 @@ class ReadMultiDayNginxTest(StackTestCase):
         self.assertEqual(rc, 1, out)
         self.assertEqual(out.splitlines()[-1],
                          f"{copies[self.today]}: FAILED: first bad seq 1 (wrong_seed)")
+
+
+class TailStopNginxTest(StackTestCase):
+    """A worker holding a quiet /v1/tail stream stops on SIGTERM within a poll, not at the
+    stream's next keep-alive (15 s) or its time bound; the client sees the stream end and
+    resumes elsewhere with Last-Event-ID."""
+    stack_class = ReadNginxStack
+    stack_kwargs = {"workers": 1, "tail_max_seconds": 120}
+
+    def test_worker_serving_a_quiet_tail_exits_on_sigterm(self):
+        stream = SseStream(self.stack.port, f"{MOUNT}/v1/tail?app={APP_A}",
+                           {"X-API-Key": self.keys.all}, timeout=20)
+        self.addCleanup(stream.close)
+        stream.response()
+        self.assertEqual(stream.status, 200, stream.headers)
+        self.assertEqual(stream.next_block()["retry"], "1000")  # the worker is in the tail
+        pids = self.stack.live_worker_pids()
+        self.assertEqual(len(pids), 1)
+        t0 = time.monotonic()
+        os.kill(pids[0], signal.SIGTERM)
+        self.assertTrue(wait_pid_gone(pids[0], 5.0),
+                        f"worker {pids[0]} still running 5 s after SIGTERM with a tail open")
+        while stream.next_block() is not None:  # the stream ends; a socket timeout fails
+            pass
+        self.assertLess(time.monotonic() - t0, 5.0)

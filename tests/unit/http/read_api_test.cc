@@ -153,6 +153,9 @@ class ReadApiTest : public ::testing::Test {
     if (response.stream) {
       // A client that reads every chunk (until accept_writes_ runs out).
       response.stream([&](std::string_view chunk) {
+        if (chunk.empty()) {
+          return !server_stopping_;  // only asks whether to go on
+        }
         if (accept_writes_ == 0) {
           return false;
         }
@@ -210,7 +213,8 @@ class ReadApiTest : public ::testing::Test {
   std::function<void(int)> on_sleep_;
   int sleeps_ = 0;
   int64_t slept_micros_ = 0;
-  int accept_writes_ = -1;  // how many chunks the client takes before it leaves; -1: all
+  int accept_writes_ = -1;        // how many chunks the client takes before it leaves; -1: all
+  bool server_stopping_ = false;  // what the worker answers to an empty chunk, inverted
 };
 
 // GET /v1/events ----------------------------------------------------------------------------
@@ -931,6 +935,16 @@ TEST_F(ReadApiTest, TailEndsWhenTheClientLeaves) {
   std::string last_id;
   EXPECT_EQ(ParseSse(r.body, &last_id).size(), 1u) << r.body;
   EXPECT_EQ(sleeps_, 2);  // the second event found the client gone
+}
+
+TEST_F(ReadApiTest, TailOfAQuietDayEndsSoonAfterTheWorkerStops) {
+  WriteTwoDays();
+  config_.tail_max_seconds = 60;
+  on_sleep_ = [this](int sleeps) { server_stopping_ = sleeps == 3; };
+  Response r = Get("/v1/tail");
+  // Not at the next keep-alive (15 s) or the time bound (60 s): at the next poll.
+  EXPECT_EQ(sleeps_, 3);
+  EXPECT_EQ(r.body, "retry: 1000\n\n");
 }
 
 TEST_F(ReadApiTest, TailCrossesMidnightAndResumesWithoutLossOrRepeat) {
