@@ -10,13 +10,14 @@
 #include "event/json_value.h"
 #include "lib/fake_env.h"
 #include "lib/temp_dir.h"
+#include "unit/alerts/alerts_for_tests.h"
 
 namespace itslog {
 namespace {
 
 using std::chrono::seconds;
 
-constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+using testing_alerts::kSecret;
 
 struct Sent {
   std::string url;
@@ -35,9 +36,7 @@ struct Sent {
 class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest() : env_("2025-03-01T12:00:00Z") {
-    auto db = ControlDb::Open(ControlDbPath(dir_.path()));
-    EXPECT_TRUE(db.ok());
-    db_ = std::move(db).value();
+    db_ = testing_alerts::OpenControl(dir_.path());
     tables_ = std::make_unique<AlertTables>(db_.get());
     files_ = std::make_unique<LocalDayFiles>(dir_.path(), "test");
     source_ = std::make_unique<DayFilesWindow>(files_.get(), TimeZone());
@@ -60,15 +59,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   std::string AddChannel(const std::string& type = "webhook") {
-    NotificationChannel c;
-    c.id = NewId("chn_");
-    c.name = "ops";
-    c.channel_type = type;
-    c.url = "http://127.0.0.1:9/hook";
-    c.secret = kSecret;
-    c.headers = {{"X-Team", "ops"}};
-    c.routing_key = "rk";
-    c.endpoint = "http://127.0.0.1:9/v2/enqueue";
+    NotificationChannel c = testing_alerts::Channel(type, /*created_at=*/0);
     EXPECT_TRUE(tables_->InsertChannel(c).ok());
     return c.id;
   }

@@ -8,6 +8,7 @@
 #include "event/json_value.h"
 #include "lib/fake_env.h"
 #include "lib/temp_dir.h"
+#include "unit/alerts/alerts_for_tests.h"
 #include "unit/store/day_files_for_tests.h"
 
 namespace itslog {
@@ -15,8 +16,6 @@ namespace {
 
 using std::chrono::seconds;
 using testing_days::Ev;
-
-constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 // A data_dir with day files written by the real DayStore and a real control.sqlite.
 class AlertsFixture : public ::testing::Test {
@@ -29,9 +28,8 @@ class AlertsFixture : public ::testing::Test {
     source_.reset();
     tables_.reset();
     db_.reset();
-    auto db = ControlDb::Open(ControlDbPath(dir_.path()));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
+    db_ = testing_alerts::OpenControl(dir_.path());
+    ASSERT_NE(db_, nullptr);
     tables_ = std::make_unique<AlertTables>(db_.get());
     files_ = std::make_unique<LocalDayFiles>(dir_.path(), "test");
     source_ = std::make_unique<DayFilesWindow>(files_.get(), TimeZone());
@@ -41,16 +39,7 @@ class AlertsFixture : public ::testing::Test {
   void Log(const std::vector<Event>& events) { testing_days::Append(&env_, dir_.path(), events); }
 
   std::string AddChannel(const std::string& type = "webhook") {
-    NotificationChannel c;
-    c.id = NewId("chn_");
-    c.name = "ops";
-    c.channel_type = type;
-    c.url = "http://127.0.0.1:9/hook";
-    c.secret = kSecret;
-    c.headers = {{"X-Team", "ops"}};
-    c.routing_key = "rk";
-    c.endpoint = "http://127.0.0.1:9/v2/enqueue";
-    c.created_at = env_.NowMicros();
+    NotificationChannel c = testing_alerts::Channel(type, env_.NowMicros());
     EXPECT_TRUE(tables_->InsertChannel(c).ok());
     return c.id;
   }
