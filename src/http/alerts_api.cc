@@ -17,29 +17,6 @@ namespace itslog {
 
 namespace {
 
-Response Json(int status, std::string body) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.body += '\n';
-  return r;
-}
-
-Response NoContent() {
-  Response r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
-}
-
-Response NotAllowed(const Request& request, const char* allow) {
-  Response r = ErrorResponse(
-      Status(Code::kMethodNotAllowed, "method_not_allowed",
-             Quote(request.method) + " is not allowed on this path; allowed: " + allow));
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
 Response NotFound(std::string_view what, std::string_view id) {
   return ErrorResponse(
       Status(Code::kNotFound, "not_found", "no " + std::string(what) + " with id " + Quote(id)));
@@ -283,7 +260,7 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
   // /v1/alerts
   if (s.size() == 2 && s[1] == "alerts") {
     if (!get) {
-      return NotAllowed(request, "GET, HEAD");
+      return MethodNotAllowedResponse(request, "GET, HEAD");
     }
     if (Status st = RequireAnyScope(key, kScopeRead, kScopeAdmin); !st.ok()) {
       return fail(st);
@@ -292,7 +269,7 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
       return fail(q.status());
     }
     Result<std::vector<AlertListItem>> items = tables.ListAlerts(FilterFor(key));
-    return items.ok() ? Json(200, AlertsJson(*items)) : fail(items.status());
+    return items.ok() ? JsonResponse(200, AlertsJson(*items)) : fail(items.status());
   }
 
   // /v1/alerts/rules[/{id}]
@@ -313,10 +290,10 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
         for (size_t i = 0; i < rules->size(); ++i) {
           body += (i ? "," : "") + RuleJson((*rules)[i]);
         }
-        return Json(200, body + "]}");
+        return JsonResponse(200, body + "]}");
       }
       if (m != "POST") {
-        return NotAllowed(request, "GET, HEAD, POST");
+        return MethodNotAllowedResponse(request, "GET, HEAD, POST");
       }
       if (Status st = RequireScope(key, kScopeAdmin); !st.ok()) {
         return fail(st);
@@ -336,12 +313,12 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
         }
         return tables.InsertRule(*rule);
       });
-      return st.ok() ? Json(201, RuleJson(*rule)) : fail(st);
+      return st.ok() ? JsonResponse(201, RuleJson(*rule)) : fail(st);
     }
     std::string id(s[3]);
     bool put = m == "PUT", del = m == "DELETE";
     if (!get && !put && !del) {
-      return NotAllowed(request, "GET, HEAD, PUT, DELETE");
+      return MethodNotAllowedResponse(request, "GET, HEAD, PUT, DELETE");
     }
     if (Status st =
             get ? RequireAnyScope(key, kScopeRead, kScopeAdmin) : RequireScope(key, kScopeAdmin);
@@ -359,11 +336,11 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
       return fail(st);
     }
     if (get) {
-      return Json(200, RuleJson(**found));
+      return JsonResponse(200, RuleJson(**found));
     }
     if (del) {
       Result<bool> gone = tables.DeleteRule(id);
-      return gone.ok() ? NoContent() : fail(gone.status());
+      return gone.ok() ? NoContentResponse() : fail(gone.status());
     }
     Result<AlertRule> rule = ParseRuleBody(request.body, &**found);
     if (!rule.ok()) {
@@ -379,14 +356,14 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
       }
       return tables.UpdateRule(*rule);
     });
-    return st.ok() ? Json(200, RuleJson(*rule)) : fail(st);
+    return st.ok() ? JsonResponse(200, RuleJson(*rule)) : fail(st);
   }
 
   // /v1/notifications/channels[/{id}], /v1/notifications/deliveries
   if (s.size() >= 3 && s[1] == "notifications") {
     if (s[2] == "deliveries" && s.size() == 3) {
       if (!get) {
-        return NotAllowed(request, "GET, HEAD");
+        return MethodNotAllowedResponse(request, "GET, HEAD");
       }
       if (Status st = RequireScope(key, kScopeAdmin); !st.ok()) {
         return fail(st);
@@ -408,7 +385,7 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
         return fail(InvalidError("invalid_parameter", "channel must be a channel id", "channel"));
       }
       Result<std::vector<OutboxMessage>> list = tables.ListDeliveries(channel, limit);
-      return list.ok() ? Json(200, DeliveriesJson(*list)) : fail(list.status());
+      return list.ok() ? JsonResponse(200, DeliveriesJson(*list)) : fail(list.status());
     }
     if (s[2] != "channels" || s.size() > 4) {
       return ErrorResponse(
@@ -416,7 +393,7 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
     }
     if (s.size() == 3) {
       if (!get && m != "POST") {
-        return NotAllowed(request, "GET, HEAD, POST");
+        return MethodNotAllowedResponse(request, "GET, HEAD, POST");
       }
       if (Status st = RequireScope(key, kScopeAdmin); !st.ok()) {
         return fail(st);
@@ -433,7 +410,7 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
         for (size_t i = 0; i < list->size(); ++i) {
           body += (i ? "," : "") + ChannelJson((*list)[i]);
         }
-        return Json(200, body + "]}");
+        return JsonResponse(200, body + "]}");
       }
       Result<NotificationChannel> channel = ParseChannelBody(request.body);
       if (!channel.ok()) {
@@ -442,11 +419,11 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
       channel->id = NewId("chn_");
       channel->created_at = now;
       Status st = tables.InsertChannel(*channel);
-      return st.ok() ? Json(201, ChannelJson(*channel)) : fail(st);
+      return st.ok() ? JsonResponse(201, ChannelJson(*channel)) : fail(st);
     }
     std::string id(s[3]);
     if (m != "DELETE" && !get) {
-      return NotAllowed(request, "GET, HEAD, DELETE");
+      return MethodNotAllowedResponse(request, "GET, HEAD, DELETE");
     }
     if (Status st = RequireScope(key, kScopeAdmin); !st.ok()) {
       return fail(st);
@@ -456,13 +433,13 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
       if (!c.ok()) {
         return fail(c.status());
       }
-      return *c ? Json(200, ChannelJson(**c)) : NotFound("channel", id);
+      return *c ? JsonResponse(200, ChannelJson(**c)) : NotFound("channel", id);
     }
     Result<bool> gone = tables.DeleteChannel(id);
     if (!gone.ok()) {
       return fail(gone.status());
     }
-    return *gone ? NoContent() : NotFound("channel", id);
+    return *gone ? NoContentResponse() : NotFound("channel", id);
   }
 
   // /v1/incidents[/{id}[/timeline]]
@@ -490,10 +467,10 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
         for (size_t i = 0; i < list->size(); ++i) {
           body += (i ? "," : "") + IncidentJson((*list)[i], nullptr);
         }
-        return Json(200, body + "]}");
+        return JsonResponse(200, body + "]}");
       }
       if (m != "POST") {
-        return NotAllowed(request, "GET, HEAD, POST");
+        return MethodNotAllowedResponse(request, "GET, HEAD, POST");
       }
       if (Status st = RequireAnyScope(key, kScopeIncidents, kScopeAdmin); !st.ok()) {
         return fail(st);
@@ -507,7 +484,7 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
       }
       Status st =
           db_->InTransaction([&] { return OpenIncident(&tables, &*incident, key.name, now); });
-      return st.ok() ? Json(201, IncidentJson(*incident, nullptr)) : fail(st);
+      return st.ok() ? JsonResponse(201, IncidentJson(*incident, nullptr)) : fail(st);
     }
     std::string id(s[2]);
     bool timeline = s.size() == 4;
@@ -516,7 +493,7 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
           Status(Code::kNotFound, "not_found", "no such endpoint: " + Quote(request.path)));
     }
     if (timeline ? m != "POST" : (!get && m != "PATCH")) {
-      return NotAllowed(request, timeline ? "POST" : "GET, HEAD, PATCH");
+      return MethodNotAllowedResponse(request, timeline ? "POST" : "GET, HEAD, PATCH");
     }
     if (Status st = get ? RequireAnyScope(key, kScopeRead, kScopeAdmin)
                         : RequireAnyScope(key, kScopeIncidents, kScopeAdmin);
@@ -536,7 +513,8 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
     }
     if (get) {
       Result<std::vector<TimelineEntry>> entries = tables.Timeline(id);
-      return entries.ok() ? Json(200, IncidentJson(incident, &*entries)) : fail(entries.status());
+      return entries.ok() ? JsonResponse(200, IncidentJson(incident, &*entries))
+                          : fail(entries.status());
     }
     if (timeline) {
       Result<std::string> content = ParseCommentBody(request.body);
@@ -553,7 +531,7 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
       w.Key("event_type").String(entry.event_type).Key("content").String(entry.content);
       w.Key("actor").String(entry.actor).Key("time").String(FormatIso8601Micros(entry.time));
       w.EndObject();
-      return Json(201, w.Take());
+      return JsonResponse(201, w.Take());
     }
     Result<std::string> status = ParseIncidentPatch(request.body);
     if (!status.ok()) {
@@ -573,7 +551,8 @@ Response AlertsApi::Dispatch(const Request& request, const ApiKey& key) {
       return fail(st);
     }
     Result<std::vector<TimelineEntry>> entries = tables.Timeline(id);
-    return entries.ok() ? Json(200, IncidentJson(incident, &*entries)) : fail(entries.status());
+    return entries.ok() ? JsonResponse(200, IncidentJson(incident, &*entries))
+                        : fail(entries.status());
   }
   return ErrorResponse(
       Status(Code::kNotFound, "not_found", "no such endpoint: " + Quote(request.path)));

@@ -33,21 +33,6 @@ bool IsNdjson(std::string_view content_type) {
          StartsWithNoCase(content_type, "application/jsonl");
 }
 
-Response NoContent() {
-  Response r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
-}
-
-Response Json(int status, std::string body) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.body += '\n';
-  return r;
-}
-
 // The header's key checked as the contract's "id" would be, naming the header as the field.
 Status CheckHeaderKey(const Request& request) {
   if (!request.has_idempotency_key) {
@@ -108,13 +93,8 @@ Response Api::Dispatch(const Route& route, const Request& request) const {
       return ErrorResponse(
           Status(Code::kNotFound, "not_found",
                  "no such endpoint: " + Quote(request.path) + "; see docs/API.md for the routes"));
-    case RouteId::kMethodNotAllowed: {
-      Response r = ErrorResponse(
-          Status(Code::kMethodNotAllowed, "method_not_allowed",
-                 Quote(request.method) + " is not allowed on this path; allowed: " + route.allow));
-      r.headers.emplace_back("Allow", route.allow);
-      return r;
-    }
+    case RouteId::kMethodNotAllowed:
+      return MethodNotAllowedResponse(request, route.allow);
     case RouteId::kHealthz:
       return HandleHealth();
     default:
@@ -236,7 +216,7 @@ Response Api::HandleLog(const Request& request, const ApiKey& key) const {
     if (ctx_.metrics != nullptr) {
       ctx_.metrics->RecordAccepted(1, outcomes[0]->duplicate ? 1 : 0);
     }
-    return NoContent();
+    return NoContentResponse();
   }
   // Per-item results in item order: parse/auth errors, then store errors, by index.
   std::vector<Status> errors(items.size());
@@ -277,7 +257,7 @@ Response Api::HandleLog(const Request& request, const ApiKey& key) const {
     body += '}';
   }
   body += "]}";
-  return Json(200, std::move(body));
+  return JsonResponse(200, std::move(body));
 }
 
 Response Api::HandlePut(const Request& request, const ApiKey& key, std::string_view app,
@@ -304,13 +284,13 @@ Response Api::HandlePut(const Request& request, const ApiKey& key, std::string_v
     ctx_.metrics->RecordAccepted(1, outcome->duplicate ? 1 : 0);
   }
   if (!is_unique) {
-    return NoContent();
+    return NoContentResponse();
   }
   if (outcome->duplicate) {
     // A retry of the same Idempotency-Key answers as the first time did, marked duplicate.
-    return Json(outcome->replayed ? 201 : 200, OutcomeBody(*outcome, true));
+    return JsonResponse(outcome->replayed ? 201 : 200, OutcomeBody(*outcome, true));
   }
-  return Json(201, OutcomeBody(*outcome, false));
+  return JsonResponse(201, OutcomeBody(*outcome, false));
 }
 
 Response Api::HandleHealth() const {
@@ -330,7 +310,7 @@ Response Api::HandleHealth() const {
     w.Null();
   }
   w.EndObject();
-  Response r = Json(h.writable ? 200 : 503, w.Take());
+  Response r = JsonResponse(h.writable ? 200 : 503, w.Take());
   if (!h.writable) {
     r.headers.emplace_back("Retry-After", "5");
   }

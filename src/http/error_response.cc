@@ -63,4 +63,12 @@ Response ErrorResponse(const Status& status) {
   return r;
 }
 
+Response MethodNotAllowedResponse(const Request& request, std::string_view allow) {
+  Response r = ErrorResponse(Status(
+      Code::kMethodNotAllowed, "method_not_allowed",
+      Quote(request.method) + " is not allowed on this path; allowed: " + std::string(allow)));
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
 }  // namespace itslog

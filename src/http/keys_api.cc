@@ -45,11 +45,8 @@ void WriteKeyMembers(JsonWriter* w, const KeyListing& l) {
   w->Key("source").String(l.from_config ? "config" : "api");
 }
 
-Response JsonResponse(int status, std::string body) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.body += '\n';
+Response NoStoreJsonResponse(int status, std::string body) {
+  Response r = JsonResponse(status, std::move(body));
   // A made key is in this body: no cache may keep it.
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -97,7 +94,7 @@ Response HandleKeysRoute(const Route& route, const Request& request, const ApiKe
     WriteKeyMembers(&w, made->listing);
     w.Key("key").String(made->secret);
     w.EndObject();
-    return JsonResponse(201, w.Take());
+    return NoStoreJsonResponse(201, w.Take());
   }
   Result<std::vector<KeyListing>> listed = ring->List();
   if (!listed.ok()) {
@@ -111,7 +108,7 @@ Response HandleKeysRoute(const Route& route, const Request& request, const ApiKe
     w.EndObject();
   }
   w.EndArray().EndObject();
-  return JsonResponse(200, w.Take());
+  return NoStoreJsonResponse(200, w.Take());
 }
 
 }  // namespace itslog

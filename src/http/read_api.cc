@@ -29,14 +29,6 @@ constexpr int64_t kMicrosPerHour = 3600 * kMicrosPerSecond;
 constexpr int64_t kTailBatch = 1000;  // rows read per look at the file
 constexpr int64_t kKeepAliveMicros = 15 * kMicrosPerSecond;
 
-Response JsonResponse(std::string body) {
-  Response r;
-  r.status = 200;
-  r.body = std::move(body);
-  r.body += '\n';
-  return r;
-}
-
 Response NotFound(std::string message) {
   return ErrorResponse(Status(Code::kNotFound, "not_found", std::move(message)));
 }
@@ -445,7 +437,7 @@ Response ReadApi::Events(const Request& request, const ApiKey& key) {
   }
   AppendHosts(&body, page->hosts);
   body += '}';
-  return JsonResponse(std::move(body));
+  return JsonResponse(200, std::move(body));
 }
 
 // GET /v1/events/<day>/<seq> -----------------------------------------------------------------
@@ -482,7 +474,7 @@ Response ReadApi::EventBySeq(const Route& route, const Request& request, const A
   std::string body;
   IsoTimeFormatter time;
   AppendHostRowJson(&body, **row, &time);
-  return JsonResponse(std::move(body));
+  return JsonResponse(200, std::move(body));
 }
 
 // GET /v1/counts ----------------------------------------------------------------------------
@@ -539,7 +531,7 @@ Response ReadApi::Counts(const Request& request, const ApiKey& key) {
   w.EndArray();
   WriteHosts(&w, hosts);
   w.EndObject();
-  return JsonResponse(w.Take());
+  return JsonResponse(200, w.Take());
 }
 
 // GET /v1/uniques ---------------------------------------------------------------------------
@@ -590,7 +582,7 @@ Response ReadApi::Uniques(const Request& request, const ApiKey& key) {
   w.EndArray();
   WriteHosts(&w, hosts);
   w.EndObject();
-  return JsonResponse(w.Take());
+  return JsonResponse(200, w.Take());
 }
 
 // GET /v1/overview --------------------------------------------------------------------------
@@ -661,7 +653,7 @@ Response ReadApi::Overview(const Request& request, const ApiKey& key) {
   w.EndArray();
   WriteHosts(&w, hosts);
   w.EndObject();
-  return JsonResponse(w.Take());
+  return JsonResponse(200, w.Take());
 }
 
 // GET /v1/tail -------------------------------------------------------------------------------

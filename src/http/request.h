@@ -37,4 +37,21 @@ struct Response {
   std::function<void(const std::function<bool(std::string_view chunk)>& write)> stream;
 };
 
+// A JSON answer: status, and body with a final newline.
+inline Response JsonResponse(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.body += '\n';
+  return r;
+}
+
+// 204 No Content: no body, no Content-Type.
+inline Response NoContentResponse() {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
 }  // namespace itslog

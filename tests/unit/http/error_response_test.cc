@@ -45,5 +45,29 @@ TEST(ErrorResponseTest, RateLimitedCarriesRetryAfter) {
   EXPECT_EQ(r.headers[0].first, "Retry-After");
 }
 
+TEST(ErrorResponseTest, MethodNotAllowedNamesTheMethodAndAllow) {
+  Request request;
+  request.method = "PATCH";
+  Response r = MethodNotAllowedResponse(request, "GET, HEAD");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.error_code, "method_not_allowed");
+  EXPECT_EQ(r.body,
+            "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"\\\"PATCH\\\" is not "
+            "allowed on this path; allowed: GET, HEAD\"}}\n");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0], std::make_pair(std::string("Allow"), std::string("GET, HEAD")));
+}
+
+TEST(ResponseTest, JsonEndsWithANewlineAndNoContentHasNoType) {
+  Response r = JsonResponse(201, "{}");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body, "{}\n");
+  r = NoContentResponse();
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.content_type, "");
+  EXPECT_EQ(r.body, "");
+}
+
 }  // namespace
 }  // namespace itslog
