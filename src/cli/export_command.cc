@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <vector>
 
 #include "cli/cli.h"
 #include "cli/read_commands.h"
@@ -53,20 +54,21 @@ int RunExportCommand(const Args& args, Env* env) {
     return exit_code;
   }
   std::fflush(stdout);
-  // A day of several hosts: each host's rows in turn (hosts in order), each row naming its
-  // host.
-  const bool several = day->files.size() > 1;
-  for (const HostDayFile& f : day->files) {
-    ExportOptions one = options;
-    if (several) {
-      one.host = f.host;
-      one.csv_header = options.csv_header && &f == &day->files.front();
+  Result<int64_t> rows = 0;
+  if (day->files.size() == 1) {
+    rows = ExportDayFile(day->files.front().path, options, STDOUT_FILENO);
+  } else if (!day->files.empty()) {
+    // A day of several hosts: one log in time order (as the read API gives it), each row
+    // naming its host.
+    std::vector<ExportInput> files;
+    for (const HostDayFile& f : day->files) {
+      files.push_back(ExportInput{f.host, f.path});
     }
-    Result<int64_t> rows = ExportDayFile(f.path, one, STDOUT_FILENO);
-    if (!rows.ok()) {
-      std::fprintf(stderr, "itslog export: %s\n", rows.status().message().c_str());
-      return kExitFailure;
-    }
+    rows = ExportDayFiles(files, options, STDOUT_FILENO);
+  }
+  if (!rows.ok()) {
+    std::fprintf(stderr, "itslog export: %s\n", rows.status().message().c_str());
+    return kExitFailure;
   }
   return kExitOk;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -168,81 +169,231 @@ Status WriteAll(int fd, std::string* buf) {
   return Status::Ok();
 }
 
-}  // namespace
+// Formats rows into a buffer that is written to fd about every MiB.
+class ExportSink {
+ public:
+  ExportSink(const ExportOptions& options, bool with_host, int fd)
+      : csv_(options.format == ExportFormat::kCsv), fd_(fd) {
+    buf_.reserve(kFlushBytes + 64 * 1024);
+    if (csv_ && options.csv_header) {
+      buf_.append(kCsvHeader);
+      buf_.append(with_host ? ",host\r\n" : "\r\n");
+    }
+  }
 
-Result<int64_t> ExportDayFile(const std::string& path, const ExportOptions& options, int fd) {
+  // Adds one row (naming host unless it is empty); false when writing failed (status()).
+  bool Add(std::string_view day, const RowView& row, std::string_view host) {
+    if (csv_) {
+      AppendEventCsv(&buf_, day, row, &time_);
+      if (!host.empty()) {
+        buf_.resize(buf_.size() - 2);  // the record's CRLF
+        buf_.push_back(',');
+        AppendCsvField(&buf_, host);
+        buf_.append("\r\n");
+      }
+    } else {
+      AppendEventJson(&buf_, day, row, &time_, host);
+      buf_.push_back('\n');
+    }
+    ++rows_;
+    if (buf_.size() >= kFlushBytes) {
+      status_ = WriteAll(fd_, &buf_);
+    }
+    return status_.ok();
+  }
+
+  // Writes what is left; returns the rows added, or why writing failed.
+  Result<int64_t> Finish() {
+    if (status_.ok()) {
+      status_ = WriteAll(fd_, &buf_);
+    }
+    if (!status_.ok()) {
+      return status_;
+    }
+    return rows_;
+  }
+
+ private:
+  const bool csv_;
+  const int fd_;
+  std::string buf_;
+  IsoTimeFormatter time_;
+  int64_t rows_ = 0;
+  Status status_;
+};
+
+// Opens path for an export: one snapshot, the events table, and which ids the options want.
+// *wanted is null when every row is; *none is true when the options want no id of the file.
+struct ExportReader {
+  std::unique_ptr<DayReader> reader;
+  EventFilter filter;
+  bool filtered = false;
+  const EventFilter* wanted() const { return filtered ? &filter : nullptr; }
+  bool none() const { return filtered && filter.empty(); }
+};
+
+Result<ExportReader> OpenForExport(const std::string& path, const ExportOptions& options) {
   // No mmap: the file's pages stay in the kernel's cache, not in this process.
   Result<std::unique_ptr<DayReader>> opened = DayReader::Open(path);
   if (!opened.ok()) {
     return opened.status();
   }
-  DayReader& reader = **opened;
-  if (Status s = reader.BeginSnapshot(); !s.ok()) {
+  ExportReader out;
+  out.reader = std::move(opened).value();
+  if (Status s = out.reader->BeginSnapshot(); !s.ok()) {
     return s;
   }
-  if (Status s = reader.LoadEvents(); !s.ok()) {
+  if (Status s = out.reader->LoadEvents(); !s.ok()) {
+    out.reader->EndSnapshot();
     return s;
   }
-  EventFilter filter;
-  bool filtered = options.app || options.event;
-  const EventTable& events = reader.events();
+  out.filtered = options.app || options.event;
+  const EventTable& events = out.reader->events();
   for (size_t i = 0; i < events.size(); ++i) {
     const EventName& n = events.name(i);
     if ((!options.app || n.app == *options.app) && (!options.event || n.name == *options.event)) {
-      filter.Allow(events.id(i));
+      out.filter.Allow(events.id(i));
     }
   }
-  std::string buf;
-  buf.reserve(kFlushBytes + 64 * 1024);
-  if (options.format == ExportFormat::kCsv && options.csv_header) {
-    buf.append(kCsvHeader);
-    buf.append(options.host ? ",host\r\n" : "\r\n");
+  return out;
+}
+
+// A row held between batches of a merge: the view (its name points into the reader's events
+// table) with its own copy of the value.
+struct HeldRow {
+  RowView row;
+  std::optional<std::string> value;
+
+  RowView View() const {
+    RowView v = row;
+    v.value = value;
+    return v;
   }
-  // The host's CSV field, ready to append.
-  const std::string_view host = options.host ? std::string_view(*options.host) : "";
-  std::string host_csv;
-  if (options.host) {
-    host_csv.push_back(',');
-    AppendCsvField(&host_csv, *options.host);
-    host_csv.append("\r\n");
-  }
-  const std::string day = reader.day();
-  IsoTimeFormatter time;
-  int64_t rows = 0;
-  Status write_status;
-  bool csv = options.format == ExportFormat::kCsv;
-  Status s = Status::Ok();
-  if (!filtered || !filter.empty()) {
-    s = reader.ScanRows(0, 0, filtered ? &filter : nullptr, [&](const RowView& row) {
-      if (csv) {
-        AppendEventCsv(&buf, day, row, &time);
-        if (!host_csv.empty()) {
-          buf.resize(buf.size() - 2);  // the record's CRLF
-          buf.append(host_csv);
-        }
-      } else {
-        AppendEventJson(&buf, day, row, &time, host);
-        buf.push_back('\n');
+};
+
+// One host's file in a merge: the rows of the current batch and where the next one starts.
+struct MergeInput {
+  std::string host;
+  ExportReader file;
+  std::vector<HeldRow> rows;
+  size_t next = 0;
+  int64_t after = 0;  // the seq of the last row read
+  bool more = true;   // rows may follow the batch
+
+  const HeldRow* Front() const { return next < rows.size() ? &rows[next] : nullptr; }
+
+  // Reads the next batch once the current one is used up.
+  Status Refill(int64_t batch_rows) {
+    if (next < rows.size() || !more) {
+      return Status::Ok();
+    }
+    rows.clear();
+    next = 0;
+    if (file.none()) {
+      more = false;
+      return Status::Ok();
+    }
+    Status s = file.reader->ScanRows(after, 0, file.wanted(), [&](const RowView& row) {
+      HeldRow& h = rows.emplace_back();
+      h.row = row;
+      h.row.value.reset();  // the reader's buffer: copied instead
+      if (row.value) {
+        h.value = std::string(*row.value);
       }
-      ++rows;
-      if (buf.size() >= kFlushBytes) {
-        write_status = WriteAll(fd, &buf);
-        return write_status.ok();
-      }
-      return true;
+      return static_cast<int64_t>(rows.size()) < batch_rows;
     });
+    if (!s.ok()) {
+      return s;
+    }
+    more = static_cast<int64_t>(rows.size()) >= batch_rows;
+    if (!rows.empty()) {
+      after = rows.back().row.seq;
+    }
+    return Status::Ok();
+  }
+};
+
+// True when a's front row comes before b's in (ts, host, seq) order.
+bool FrontBefore(const MergeInput& a, const MergeInput& b) {
+  const RowView& x = a.Front()->row;
+  const RowView& y = b.Front()->row;
+  if (x.ts != y.ts) {
+    return x.ts < y.ts;
+  }
+  if (a.host != b.host) {
+    return a.host < b.host;
+  }
+  return x.seq < y.seq;
+}
+
+}  // namespace
+
+Result<int64_t> ExportDayFile(const std::string& path, const ExportOptions& options, int fd) {
+  Result<ExportReader> opened = OpenForExport(path, options);
+  if (!opened.ok()) {
+    return opened.status();
+  }
+  DayReader& reader = *opened->reader;
+  ExportSink sink(options, options.host.has_value(), fd);
+  const std::string_view host = options.host ? std::string_view(*options.host) : "";
+  const std::string day = reader.day();
+  Status s = Status::Ok();
+  if (!opened->none()) {
+    s = reader.ScanRows(0, 0, opened->wanted(),
+                        [&](const RowView& row) { return sink.Add(day, row, host); });
   }
   reader.EndSnapshot();
   if (!s.ok()) {
     return s;
   }
-  if (!write_status.ok()) {
-    return write_status;
+  return sink.Finish();
+}
+
+Result<int64_t> ExportDayFiles(const std::vector<ExportInput>& files, const ExportOptions& options,
+                               int fd, int64_t batch_rows) {
+  batch_rows = std::max<int64_t>(batch_rows, 1);
+  std::vector<MergeInput> inputs;
+  inputs.reserve(files.size());
+  auto end_snapshots = [&]() {
+    for (MergeInput& in : inputs) {
+      in.file.reader->EndSnapshot();
+    }
+  };
+  for (const ExportInput& f : files) {
+    Result<ExportReader> opened = OpenForExport(f.path, options);
+    if (!opened.ok()) {
+      end_snapshots();
+      return opened.status();
+    }
+    MergeInput& in = inputs.emplace_back();
+    in.host = f.host;
+    in.file = std::move(opened).value();
   }
-  if (Status w = WriteAll(fd, &buf); !w.ok()) {
-    return w;
+  ExportSink sink(options, /*with_host=*/true, fd);
+  Status s = Status::Ok();
+  for (;;) {
+    MergeInput* first = nullptr;
+    for (MergeInput& in : inputs) {
+      if (s = in.Refill(batch_rows); !s.ok()) {
+        break;
+      }
+      if (in.Front() != nullptr && (first == nullptr || FrontBefore(in, *first))) {
+        first = &in;
+      }
+    }
+    if (!s.ok() || first == nullptr) {
+      break;
+    }
+    if (!sink.Add(first->file.reader->day(), first->Front()->View(), first->host)) {
+      break;  // Finish reports the failed write
+    }
+    ++first->next;
   }
-  return rows;
+  end_snapshots();
+  if (!s.ok()) {
+    return s;
+  }
+  return sink.Finish();
 }
 
 }  // namespace itslog

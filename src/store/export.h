@@ -1,5 +1,6 @@
 // Export: streams the rows of a day file as JSON lines or RFC 4180 CSV, in seq order, with
-// constant memory whatever the file's size; and the one JSON shape of an event that the HTTP
+// constant memory whatever the file's size (and a day of several hosts' files as one log, in
+// time order); and the one JSON shape of an event that the HTTP
 // API, `itslog tail --json` and `itslog export` share (docs/ANALYSIS.md).
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "store/reader.h"
@@ -56,5 +58,18 @@ struct ExportOptions {
 // about 1 MiB. Returns the number of rows written. Fails as DayReader::Open, or kUnavailable
 // "write_failed" when fd refuses the data (e.g. a closed pipe).
 Result<int64_t> ExportDayFile(const std::string& path, const ExportOptions& options, int fd);
+
+// One host's file of a day, for ExportDayFiles.
+struct ExportInput {
+  std::string host;
+  std::string path;
+};
+
+// Writes the rows of a day's files, one per host, as one log: in (ts, host, seq) order, the
+// read API's order, each row naming its host (options.host is not used). Reads each file in
+// one snapshot, batch_rows rows at a time, so memory stays bounded whatever the files' sizes.
+// Returns the number of rows written; fails as ExportDayFile.
+Result<int64_t> ExportDayFiles(const std::vector<ExportInput>& files, const ExportOptions& options,
+                               int fd, int64_t batch_rows = 4096);
 
 }  // namespace itslog

@@ -146,6 +146,11 @@ class ArchiveTest(S3ServerTestCase):
         for row in rows:
             by_host.setdefault(row["host"], []).append(row["seq"])
         self.assertEqual(by_host, {"vm-a": [1, 2, 3, 4, 5], "vm-b": [1, 2, 3, 4, 5, 6, 7]})
+        # One log in the read API's order: time (here seq * 1 ms in both files), host, seq.
+        self.assertEqual([(r["host"], r["seq"]) for r in rows],
+                         [(h, n) for n in range(1, 6) for h in ("vm-a", "vm-b")]
+                         + [("vm-b", 6), ("vm-b", 7)])
+        self.assertEqual(rows, sorted(rows, key=lambda r: (r["time"], r["host"], r["seq"])))
         self.assertTrue(all(r["day"] == day and r["app"] == "app.test" for r in rows))
         # Checked against each seal, rows re-read by another road (plain SQLite).
         for host, n in (("vm-a", 5), ("vm-b", 7)):
@@ -168,6 +173,7 @@ class ArchiveTest(S3ServerTestCase):
         self.assertEqual(lines[0], "day,seq,time,app,event,value,type,is_unique,host")
         self.assertEqual(len([x for x in lines[1:] if x]), 12)
         self.assertTrue(lines[1].endswith(",vm-a"))
+        self.assertTrue(lines[2].endswith(",vm-b"))
 
     def test_days_shipped_by_itslog_ship_from_two_hosts_read_from_a_third(self):
         day = past_day(2)

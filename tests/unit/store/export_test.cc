@@ -198,6 +198,75 @@ TEST_F(ExportTest, RefusedWritesFail) {
   EXPECT_EQ(r.status().reason(), "write_failed");
 }
 
+// A day of two hosts exports as one log: (ts, host, seq) order, each row naming its host,
+// whatever the batch size of the merge.
+TEST_F(ExportTest, SeveralHostsFilesExportAsOneLogInTimeOrder) {
+  TempDir a_dir;
+  TempDir b_dir;
+  auto at = [&](const std::string& dir, const char* time, const char* app) {
+    env_.SetNow(time);
+    Append(&env_, dir, {Ev(app, "e", ValueType::kText, std::string(time + 11, 8))});
+  };
+  at(b_dir.path(), "2025-03-01T10:00:00Z", "shop");  // b1
+  at(a_dir.path(), "2025-03-01T10:00:01Z", "blog");  // a1
+  at(a_dir.path(), "2025-03-01T10:00:02Z", "shop");  // a2
+  at(b_dir.path(), "2025-03-01T10:00:02Z", "shop");  // b2: same time, host b after a
+  at(b_dir.path(), "2025-03-01T10:00:03Z", "blog");  // b3
+  at(a_dir.path(), "2025-03-01T10:00:04Z", "shop");  // a3
+  const std::vector<ExportInput> files = {{"vm-b", DayFilePath(b_dir.path(), "2025-03-01")},
+                                          {"vm-a", DayFilePath(a_dir.path(), "2025-03-01")}};
+  auto run = [&](const ExportOptions& options, int64_t batch_rows) {
+    std::string out_path = out_dir_.path() + "/merged";
+    int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    EXPECT_GE(fd, 0);
+    Result<int64_t> rows = ExportDayFiles(files, options, fd, batch_rows);
+    close(fd);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::ifstream in(out_path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  auto line = [](const char* host, int seq, const char* time, const char* app) {
+    return "{\"day\":\"2025-03-01\",\"seq\":" + std::to_string(seq) + ",\"time\":\"2025-03-01T" +
+           time + ".000000Z\",\"app\":\"" + app + "\",\"event\":\"e\",\"value\":\"" + time +
+           "\",\"type\":3,\"is_unique\":0,\"host\":\"" + host + "\"}\n";
+  };
+  const std::string all =
+      line("vm-b", 1, "10:00:00", "shop") + line("vm-a", 1, "10:00:01", "blog") +
+      line("vm-a", 2, "10:00:02", "shop") + line("vm-b", 2, "10:00:02", "shop") +
+      line("vm-b", 3, "10:00:03", "blog") + line("vm-a", 3, "10:00:04", "shop");
+  for (int64_t batch : {1, 2, 4096}) {
+    EXPECT_EQ(run({}, batch), all) << "batch " << batch;
+  }
+  ExportOptions shop;
+  shop.app = "shop";
+  EXPECT_EQ(run(shop, 1),
+            line("vm-b", 1, "10:00:00", "shop") + line("vm-a", 2, "10:00:02", "shop") +
+                line("vm-b", 2, "10:00:02", "shop") + line("vm-a", 3, "10:00:04", "shop"));
+  ExportOptions none;
+  none.app = "nobody";
+  EXPECT_EQ(run(none, 1), "");
+  ExportOptions csv;
+  csv.format = ExportFormat::kCsv;
+  csv.event = "e";
+  const std::string got = run(csv, 2);
+  EXPECT_EQ(got.substr(0, got.find("\r\n") + 2),
+            "day,seq,time,app,event,value,type,is_unique,host\r\n");
+  EXPECT_NE(got.find("\r\n2025-03-01,1,2025-03-01T10:00:00.000000Z,shop,e,10:00:00,3,0,vm-b\r\n"
+                     "2025-03-01,1,2025-03-01T10:00:01.000000Z,blog,e,10:00:01,3,0,vm-a\r\n"),
+            std::string::npos)
+      << got;
+  // A bad row in either file fails the export, naming why.
+  Tamper(DayFilePath(a_dir.path(), "2025-03-01"), "UPDATE log SET event = 999 WHERE seq = 3");
+  int fd = open((out_dir_.path() + "/bad").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  Result<int64_t> rows = ExportDayFiles(files, {}, fd, 2);
+  close(fd);
+  ASSERT_FALSE(rows.ok());
+  EXPECT_EQ(rows.status().reason(), "corrupt_file");
+}
+
 // Export holds at most about 1 MiB of output: a file whose rows fail to read far down has
 // already written all but the last MiB of the rows before the bad one.
 TEST_F(ExportTest, StreamsInBoundedMemory) {
