@@ -20,6 +20,8 @@ packages=(
   debhelper dpkg-dev fakeroot lintian man-db groff-base bash-completion systemd
   # several-hosts shipping tests: workers writing past days (the faketime command)
   faketime
+  # tests/integration/run.py on a machine whose hostname is not a valid host_id (unshare)
+  util-linux
 )
 
 missing=()
