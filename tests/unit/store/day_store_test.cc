@@ -1080,6 +1080,29 @@ TEST(DayStoreTest, CheckHealthReportsTodaysFileAndFreeSpace) {
 // Midnight with requests in flight: several threads, each with its own DayStore, append while
 // the clock crosses midnight.
 
+// Reads the rows of 2025-03-01 and 2025-03-02 in dir, checking that both files hold rows,
+// each on its side of midnight, that both chains verify and that the new day's seed is the
+// old day's last hash.
+void ReadDaysSplitAtMidnight(const TempDir& dir, int64_t midnight, std::vector<Row>* old_rows,
+                             std::vector<Row>* new_rows) {
+  std::string old_path = Path(dir, "2025-03-01");
+  std::string new_path = Path(dir, "2025-03-02");
+  *old_rows = ReadRows(old_path);
+  *new_rows = ReadRows(new_path);
+  ASSERT_FALSE(old_rows->empty());
+  ASSERT_FALSE(new_rows->empty());
+  for (const Row& r : *old_rows) {
+    EXPECT_LT(r.ts, midnight) << "seq " << r.seq << " in the old file";
+  }
+  for (const Row& r : *new_rows) {
+    EXPECT_GE(r.ts, midnight) << "seq " << r.seq << " in the new file";
+  }
+  std::string old_last;
+  EXPECT_EQ(VerifyChain(old_path, &old_last), "");
+  EXPECT_EQ(VerifyChain(new_path), "");
+  EXPECT_EQ(ReadMeta(new_path)["chain_seed"], old_last);
+}
+
 TEST(DayStoreTest, MidnightWithRequestsInFlightKeepsDaysAndChainsApart) {
   TempDir dir;
   FakeEnv env("2025-03-01T23:59:59.990000Z");
@@ -1132,22 +1155,9 @@ TEST(DayStoreTest, MidnightWithRequestsInFlightKeepsDaysAndChainsApart) {
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_EQ(errors[t], "") << "thread " << t;
   }
-  std::string old_path = Path(dir, "2025-03-01");
-  std::string new_path = Path(dir, "2025-03-02");
-  auto old_rows = ReadRows(old_path);
-  auto new_rows = ReadRows(new_path);
-  ASSERT_FALSE(old_rows.empty());
-  ASSERT_FALSE(new_rows.empty());
-  for (const Row& r : old_rows) {
-    EXPECT_LT(r.ts, midnight) << "seq " << r.seq << " in the old file";
-  }
-  for (const Row& r : new_rows) {
-    EXPECT_GE(r.ts, midnight) << "seq " << r.seq << " in the new file";
-  }
-  std::string old_last;
-  EXPECT_EQ(VerifyChain(old_path, &old_last), "");
-  EXPECT_EQ(VerifyChain(new_path), "");
-  EXPECT_EQ(ReadMeta(new_path)["chain_seed"], old_last);
+  std::vector<Row> old_rows;
+  std::vector<Row> new_rows;
+  ASSERT_NO_FATAL_FAILURE(ReadDaysSplitAtMidnight(dir, midnight, &old_rows, &new_rows));
   // Every acknowledged event is where its outcome said, exactly once.
   std::map<std::string, std::vector<Row>*> by_day = {{"2025-03-01", &old_rows},
                                                      {"2025-03-02", &new_rows}};
@@ -1512,22 +1522,9 @@ TEST(DayStoreTest, ProcessesWithClocksSteppingBackAcrossMidnightKeepTheLink) {
   std::vector<Report> reports = children.Read();
   EXPECT_EQ(children.Reap(), 0);
   ASSERT_EQ(reports.size(), static_cast<size_t>(kChildren * kPerChild));
-  std::string old_path = Path(dir, "2025-03-01");
-  std::string new_path = Path(dir, "2025-03-02");
-  auto old_rows = ReadRows(old_path);
-  auto new_rows = ReadRows(new_path);
-  ASSERT_FALSE(old_rows.empty());
-  ASSERT_FALSE(new_rows.empty());
-  for (const Row& r : old_rows) {
-    EXPECT_LT(r.ts, midnight) << "seq " << r.seq << " in the old file";
-  }
-  for (const Row& r : new_rows) {
-    EXPECT_GE(r.ts, midnight) << "seq " << r.seq << " in the new file";
-  }
-  std::string old_last;
-  EXPECT_EQ(VerifyChain(old_path, &old_last), "");
-  EXPECT_EQ(VerifyChain(new_path), "");
-  EXPECT_EQ(ReadMeta(new_path)["chain_seed"], old_last);
+  std::vector<Row> old_rows;
+  std::vector<Row> new_rows;
+  ASSERT_NO_FATAL_FAILURE(ReadDaysSplitAtMidnight(dir, midnight, &old_rows, &new_rows));
   std::map<std::string, std::vector<Row>*> by_day = {{"2025-03-01", &old_rows},
                                                      {"2025-03-02", &new_rows}};
   for (const Report& r : reports) {
