@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <chrono>
-
 namespace itslog {
 namespace {
 
@@ -15,34 +13,6 @@ Result<int> UserVersion(sqlite3* db, const std::string& path) {
     return v.status();
   }
   return v.value().has_value() ? std::stoi(*v.value()) : 0;
-}
-
-// Puts the file in WAL mode. Switching a new file needs its exclusive lock, and SQLite does not
-// call the busy handler when that could deadlock (several processes each holding the shared
-// lock of their first read and all wanting the exclusive one): it answers SQLITE_BUSY at once.
-// So the switch is retried here, every 10 ms, until busy_timeout_ms have passed (real time, as
-// SQLite's own busy handler counts it).
-Status EnterWalMode(sqlite3* db, const std::string& path, int busy_timeout_ms) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
-  for (;;) {
-    Result<std::optional<std::string>> mode =
-        QueryText(db, "PRAGMA journal_mode=WAL", "cannot open " + path);
-    if (mode.ok() && mode.value() == std::optional<std::string>("wal")) {
-      return Status::Ok();
-    }
-    const bool late = std::chrono::steady_clock::now() >= deadline;
-    if (mode.ok() && late) {
-      return UnavailableError("storage_unavailable",
-                              "cannot put " + path +
-                                  " in WAL mode (does the filesystem support shared memory "
-                                  "and locks?)");
-    }
-    if (!mode.ok() && (mode.status().reason() != "lock_timeout" || late)) {
-      return mode.status();
-    }
-    sqlite3_sleep(10);
-  }
 }
 
 }  // namespace

@@ -338,18 +338,8 @@ Result<std::unique_ptr<Connection>> DayStore::Impl::OpenDay(const std::string& d
       return SealedError(day);
     }
   }
-  if (Status s = ExecSql(raw, "PRAGMA journal_mode=WAL", "cannot open " + c->path); !s.ok()) {
+  if (Status s = EnterWalMode(raw, c->path, options.lock_timeout_ms); !s.ok()) {
     return s;
-  }
-  Result<std::optional<std::string>> mode =
-      QueryText(raw, "PRAGMA journal_mode", "cannot open " + c->path);
-  if (!mode.ok()) {
-    return mode.status();
-  }
-  if (*mode != std::optional<std::string>("wal")) {
-    return UnavailableError("storage_unavailable", "cannot put " + c->path +
-                                                       " in WAL mode (does the filesystem support "
-                                                       "shared memory and locks?)");
   }
   c->log_path = c->path + "-wal";
   c->syncer = syncer.get();

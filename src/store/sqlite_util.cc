@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+
 namespace itslog {
 
 void SqliteDbDeleter::operator()(sqlite3* db) const {
@@ -180,6 +182,28 @@ std::optional<std::string> SqlQuery::ColumnOptText(int col) const {
 
 std::optional<int64_t> SqlQuery::ColumnOptInt(int col) const {
   return ColumnIsNull(col) ? std::nullopt : std::optional<int64_t>(ColumnInt(col));
+}
+
+Status EnterWalMode(sqlite3* db, const std::string& path, int busy_timeout_ms) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  for (;;) {
+    Result<std::optional<std::string>> mode =
+        QueryText(db, "PRAGMA journal_mode=WAL", "cannot open " + path);
+    if (mode.ok()) {
+      if (mode.value() == std::optional<std::string>("wal")) {
+        return Status::Ok();
+      }
+      return UnavailableError("storage_unavailable",
+                              "cannot put " + path +
+                                  " in WAL mode (does the filesystem support shared memory "
+                                  "and locks?)");
+    }
+    if (mode.status().reason() != "lock_timeout" || std::chrono::steady_clock::now() >= deadline) {
+      return mode.status();
+    }
+    sqlite3_sleep(10);
+  }
 }
 
 }  // namespace itslog

@@ -53,6 +53,14 @@ Result<Stmt> PrepareSql(sqlite3* db, std::string_view sql, std::string_view what
 // there is no row or the value is NULL.
 Result<std::optional<std::string>> QueryText(sqlite3* db, const char* sql, std::string_view what);
 
+// Puts the file in WAL mode (PRAGMA journal_mode=WAL) and checks that it is. Switching needs
+// the file's exclusive lock, and SQLite answers SQLITE_BUSY at once, without its busy handler,
+// when waiting could deadlock (several processes each holding the shared lock of their first
+// read): the switch is then retried every 10 ms until busy_timeout_ms have passed. Fails
+// kUnavailable "storage_unavailable" when SQLite keeps the file in another mode (a filesystem
+// without shared memory or locks), else as SqliteStatus.
+Status EnterWalMode(sqlite3* db, const std::string& path, int busy_timeout_ms);
+
 // One statement run once: binds by position (1-based, in call order), steps, reads the
 // columns of the current row. A failed prepare is kept: the binds then do nothing and every
 // Step returns it. Fails as SqliteStatus: prepare_what names a failed prepare, step_what a

@@ -8,6 +8,24 @@
 namespace itslog {
 namespace {
 
+TEST(EnterWalModeTest, AFileGoesToWalAndAnInMemoryDatabaseIsRefusedAtOnce) {
+  TempDir dir;
+  const std::string path = dir.path() + "/w.sqlite";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_TRUE(EnterWalMode(db, path, 1000).ok());
+  Result<std::optional<std::string>> mode = QueryText(db, "PRAGMA journal_mode", "mode");
+  ASSERT_TRUE(mode.ok());
+  EXPECT_EQ(mode.value(), std::optional<std::string>("wal"));
+  sqlite3_close(db);
+  // SQLite keeps a database in memory out of WAL mode: refused without waiting for the
+  // busy timeout (an hour here).
+  ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+  Status s = EnterWalMode(db, ":memory:", 3600 * 1000);
+  EXPECT_EQ(s.reason(), "storage_unavailable") << s.ToString();
+  sqlite3_close(db);
+}
+
 TEST(SqliteStatusTest, MapsResultCodesToContractReasons) {
   const struct {
     int rc;
